@@ -1,0 +1,353 @@
+//! Moving bytes: the one seam between this crate and the network.
+//!
+//! A transport takes a fully built [`HttpRequest`] and gives back the whole
+//! [`HttpResponse`]. Everything about the network belongs to the transport:
+//! DNS, connections and pooling, TLS, HTTP/1 or HTTP/2, timeouts, proxies, and a
+//! cap on how much body it is willing to read. Everything about Clerk belongs to
+//! this crate: the path, the headers, the JSON, the judgement of the status, and
+//! the retry policy. A transport never retries and never follows redirects on
+//! its own; the client decides.
+//!
+//! Two traits, one per calling style:
+//!
+//! - [`HttpTransport`] for async transports. Its future has **no `Send` bound**,
+//!   so a browser `fetch`, a single-threaded runtime or a transport holding an
+//!   `Rc` all fit. When the transport's future is `Send`, so are the client's.
+//! - [`BlockingHttpTransport`] for synchronous transports (an existing blocking
+//!   HTTP stack, a WASI host call).
+//!
+//! Closures become transports with [`transport_fn`] and [`blocking_transport_fn`].
+//! References, `Arc`s and `Box`es of transports are transports too.
+//!
+//! Errors implement [`TransportError`], which tells the retry policy one thing
+//! only the transport knows: whether the request is known **not** to have been
+//! sent (for example the connection was refused). Create is not idempotent, so
+//! the client retries a failed create only when that is known.
+//!
+//! # Credential hygiene
+//!
+//! The request carries the secret key in `Authorization`, marked
+//! [sensitive](http::HeaderValue::set_sensitive). A transport must not log
+//! request headers or response bodies (the body of a successful response holds
+//! the sign-in token and its url), and its error messages must not quote them.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+/// The request a transport sends: an [`http::Request`] with the whole body in
+/// [`Bytes`].
+pub type HttpRequest = http::Request<Bytes>;
+
+/// The response a transport returns: an [`http::Response`] with the whole body
+/// in [`Bytes`].
+pub type HttpResponse = http::Response<Bytes>;
+
+/// What a transport failure must tell the client beyond its message.
+///
+/// Implement it for your transport's error type. Both methods default to
+/// `false`, the conservative answer: a create that failed in an unknown way is
+/// not retried, because it may have reached Clerk.
+///
+/// ```
+/// use clerk_core::TransportError;
+///
+/// #[derive(Debug)]
+/// enum MyError { Refused, Reset }
+/// impl std::fmt::Display for MyError {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         f.write_str(match self { MyError::Refused => "connection refused", MyError::Reset => "reset" })
+///     }
+/// }
+/// impl std::error::Error for MyError {}
+/// impl TransportError for MyError {
+///     fn is_request_not_sent(&self) -> bool { matches!(self, MyError::Refused) }
+/// }
+/// assert!(MyError::Refused.is_request_not_sent());
+/// assert!(!MyError::Reset.is_timeout());
+/// ```
+pub trait TransportError: StdError + 'static {
+    /// `true` when the transport knows that no byte of the request reached
+    /// the server (DNS failure, connection refused, TLS handshake failure, a
+    /// connect timeout). Such a failure is safe to retry for any operation.
+    fn is_request_not_sent(&self) -> bool {
+        false
+    }
+
+    /// `true` when the failure was a timeout.
+    fn is_timeout(&self) -> bool {
+        false
+    }
+}
+
+impl TransportError for std::io::Error {
+    fn is_request_not_sent(&self) -> bool {
+        use std::io::ErrorKind::*;
+        matches!(
+            self.kind(),
+            ConnectionRefused | AddrNotAvailable | NotConnected
+        )
+    }
+
+    fn is_timeout(&self) -> bool {
+        self.kind() == std::io::ErrorKind::TimedOut
+    }
+}
+
+impl TransportError for std::convert::Infallible {}
+
+/// A ready-made transport error for closures and small adapters.
+///
+/// It keeps a message, an optional source, and the two facts the retry policy
+/// needs.
+///
+/// ```
+/// use clerk_core::{GenericTransportError, TransportError};
+///
+/// let e = GenericTransportError::new("connection refused").not_sent();
+/// assert!(e.is_request_not_sent());
+/// assert_eq!(e.to_string(), "connection refused");
+/// ```
+#[derive(Debug)]
+pub struct GenericTransportError {
+    message: String,
+    not_sent: bool,
+    timeout: bool,
+    source: Option<Box<dyn StdError + Send + Sync + 'static>>,
+}
+
+impl GenericTransportError {
+    /// A failure described by `message`; by default it may have been sent.
+    ///
+    /// ```
+    /// let e = clerk_core::GenericTransportError::new("peer hung up");
+    /// assert_eq!(e.to_string(), "peer hung up");
+    /// ```
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            not_sent: false,
+            timeout: false,
+            source: None,
+        }
+    }
+
+    /// Marks the request as known not to have been sent.
+    ///
+    /// ```
+    /// use clerk_core::TransportError;
+    /// assert!(clerk_core::GenericTransportError::new("dns").not_sent().is_request_not_sent());
+    /// ```
+    pub fn not_sent(mut self) -> Self {
+        self.not_sent = true;
+        self
+    }
+
+    /// Marks the failure as a timeout.
+    ///
+    /// ```
+    /// use clerk_core::TransportError;
+    /// assert!(clerk_core::GenericTransportError::new("slow").timeout().is_timeout());
+    /// ```
+    pub fn timeout(mut self) -> Self {
+        self.timeout = true;
+        self
+    }
+
+    /// Keeps `source` as the cause.
+    ///
+    /// ```
+    /// use std::error::Error;
+    /// let io = std::io::Error::other("boom");
+    /// let e = clerk_core::GenericTransportError::new("send failed").with_source(io);
+    /// assert_eq!(e.source().unwrap().to_string(), "boom");
+    /// ```
+    pub fn with_source(mut self, source: impl StdError + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+}
+
+impl fmt::Display for GenericTransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl StdError for GenericTransportError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+impl TransportError for GenericTransportError {
+    fn is_request_not_sent(&self) -> bool {
+        self.not_sent
+    }
+    fn is_timeout(&self) -> bool {
+        self.timeout
+    }
+}
+
+/// An async HTTP transport: sends one request, returns the whole response.
+///
+/// The returned future has no `Send` bound. The client's futures are `Send`
+/// exactly when this future (and the timer's) are.
+///
+/// ```
+/// use clerk_core::{GenericTransportError, HttpRequest, HttpResponse, HttpTransport};
+///
+/// struct Canned;
+/// impl HttpTransport for Canned {
+///     type Error = GenericTransportError;
+///     async fn send(&self, _request: HttpRequest) -> Result<HttpResponse, Self::Error> {
+///         Ok(http::Response::new(bytes::Bytes::from_static(b"{}")))
+///     }
+/// }
+/// let response = futures_executor::block_on(Canned.send(http::Request::new(bytes::Bytes::new())));
+/// assert_eq!(response.unwrap().body().as_ref(), b"{}");
+/// ```
+pub trait HttpTransport {
+    /// The transport's failure.
+    type Error: TransportError;
+
+    /// Sends `request` and resolves to the complete response, whatever its
+    /// status. Only a failure to get a response is an `Err`.
+    fn send(&self, request: HttpRequest)
+    -> impl Future<Output = Result<HttpResponse, Self::Error>>;
+}
+
+/// A synchronous HTTP transport, for the blocking client.
+///
+/// ```
+/// use clerk_core::{BlockingHttpTransport, GenericTransportError, HttpRequest, HttpResponse};
+///
+/// struct Refusing;
+/// impl BlockingHttpTransport for Refusing {
+///     type Error = GenericTransportError;
+///     fn send(&self, _request: HttpRequest) -> Result<HttpResponse, Self::Error> {
+///         Err(GenericTransportError::new("connection refused").not_sent())
+///     }
+/// }
+/// assert!(Refusing.send(http::Request::new(bytes::Bytes::new())).is_err());
+/// ```
+pub trait BlockingHttpTransport {
+    /// The transport's failure.
+    type Error: TransportError;
+
+    /// Sends `request` and returns the complete response, whatever its status.
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, Self::Error>;
+}
+
+macro_rules! forward_transports {
+    ($($ptr:ty),*) => {$(
+        impl<T: HttpTransport + ?Sized> HttpTransport for $ptr {
+            type Error = T::Error;
+            fn send(
+                &self,
+                request: HttpRequest,
+            ) -> impl Future<Output = Result<HttpResponse, Self::Error>> {
+                (**self).send(request)
+            }
+        }
+
+        impl<T: BlockingHttpTransport + ?Sized> BlockingHttpTransport for $ptr {
+            type Error = T::Error;
+            fn send(&self, request: HttpRequest) -> Result<HttpResponse, Self::Error> {
+                (**self).send(request)
+            }
+        }
+    )*};
+}
+
+forward_transports!(&T, Arc<T>, Box<T>, std::rc::Rc<T>);
+
+/// An async transport made from a closure; see [`transport_fn`].
+#[derive(Clone, Copy)]
+pub struct TransportFn<F>(F);
+
+impl<F> fmt::Debug for TransportFn<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TransportFn")
+    }
+}
+
+/// Turns `f(request) -> impl Future<Output = Result<HttpResponse, E>>` into an
+/// [`HttpTransport`].
+///
+/// ```
+/// use clerk_core::{transport_fn, GenericTransportError, HttpTransport};
+///
+/// let transport = transport_fn(|request: clerk_core::HttpRequest| async move {
+///     assert_eq!(request.method(), http::Method::POST);
+///     Ok::<_, GenericTransportError>(http::Response::new(bytes::Bytes::new()))
+/// });
+/// let request = http::Request::post("/").body(bytes::Bytes::new()).unwrap();
+/// assert!(futures_executor::block_on(transport.send(request)).is_ok());
+/// ```
+pub fn transport_fn<F, Fut, E>(f: F) -> TransportFn<F>
+where
+    F: Fn(HttpRequest) -> Fut,
+    Fut: Future<Output = Result<HttpResponse, E>>,
+    E: TransportError,
+{
+    TransportFn(f)
+}
+
+impl<F, Fut, E> HttpTransport for TransportFn<F>
+where
+    F: Fn(HttpRequest) -> Fut,
+    Fut: Future<Output = Result<HttpResponse, E>>,
+    E: TransportError,
+{
+    type Error = E;
+    fn send(&self, request: HttpRequest) -> impl Future<Output = Result<HttpResponse, E>> {
+        (self.0)(request)
+    }
+}
+
+/// A blocking transport made from a closure; see [`blocking_transport_fn`].
+#[derive(Clone, Copy)]
+pub struct BlockingTransportFn<F>(F);
+
+impl<F> fmt::Debug for BlockingTransportFn<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BlockingTransportFn")
+    }
+}
+
+/// Turns `f(request) -> Result<HttpResponse, E>` into a
+/// [`BlockingHttpTransport`].
+///
+/// ```
+/// use clerk_core::{blocking_transport_fn, BlockingHttpTransport};
+///
+/// let transport = blocking_transport_fn(|_request| {
+///     Ok::<_, std::io::Error>(http::Response::new(bytes::Bytes::from_static(b"ok")))
+/// });
+/// let response = transport.send(http::Request::new(bytes::Bytes::new())).unwrap();
+/// assert_eq!(response.body().as_ref(), b"ok");
+/// ```
+pub fn blocking_transport_fn<F, E>(f: F) -> BlockingTransportFn<F>
+where
+    F: Fn(HttpRequest) -> Result<HttpResponse, E>,
+    E: TransportError,
+{
+    BlockingTransportFn(f)
+}
+
+impl<F, E> BlockingHttpTransport for BlockingTransportFn<F>
+where
+    F: Fn(HttpRequest) -> Result<HttpResponse, E>,
+    E: TransportError,
+{
+    type Error = E;
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, E> {
+        (self.0)(request)
+    }
+}
