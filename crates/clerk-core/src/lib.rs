@@ -1,8 +1,86 @@
-//! clerk-core (work in progress)
+//! # clerk-core
+//!
+//! A sans-IO client for the two sign-in-token operations of Clerk's Backend
+//! API: [create](Client::create_sign_in_token) (`POST /sign_in_tokens`) and
+//! [revoke](Client::revoke_sign_in_token)
+//! (`POST /sign_in_tokens/{sign_in_token_id}/revoke`).
+//!
+//! It builds [`http::Request`]s and reads [`http::Response`]s; it never opens
+//! a socket and brings no runtime. Bring any transport: hyper through the
+//! `clerk-hyper` crate, your own HTTP stack, a closure, or a browser `fetch`
+//! in WebAssembly.
+//!
+//! ## Sans-IO in a dozen lines
+//!
+//! ```
+//! use clerk_core::{request, response, Config, CreateSignInTokenRequest, SecretKey};
+//!
+//! let config = Config::new(SecretKey::new("sk_test_x")?);
+//! let http_request = request::create_sign_in_token(&config, &CreateSignInTokenRequest::new("user_1"))?;
+//! // ... send `http_request` any way you like, collect the response ...
+//! # let _ = http_request;
+//! let http_response = http::Response::builder()
+//!     .status(200)
+//!     .body(r#"{"object":"sign_in_token","id":"sit_1","status":"pending","user_id":"user_1",
+//!              "token":"eyJ.x.y","url":null,"created_at":1638000669544,"updated_at":1638000669544}"#)?;
+//! let token = response::sign_in_token(&http_response)?;
+//! assert_eq!(token.id, "sit_1");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## With a client
+//!
+//! [`Client`] chains request, transport, response and retry. It is generic
+//! over an [`HttpTransport`] (async, no `Send` bound) and a [`Timer`] that paces
+//! retries; [`BlockingClient`] does the same over a [`BlockingHttpTransport`].
+//! See the [`transport`](HttpTransport) docs for what a transport owns.
+//!
+//! ## Secrets
+//!
+//! The secret key ([`SecretKey`]), the sign-in token and its url
+//! ([`SecretString`]) never appear in any `Debug` or `Display` output, nor in
+//! any error. Text the server sends is redacted before an error keeps it.
+//!
+//! ## Crate features
+//!
+//! - `test-util`: [`test_util::MockTransport`], a recording, replaying
+//!   transport for your own tests.
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod client;
+mod config;
+mod error;
+mod httpdate;
+mod model;
+mod redact;
+mod retry;
+mod secret;
 mod timer;
 mod transport;
-pub use timer::*;
-pub use transport::*;
+
+pub mod request;
+pub mod response;
+#[cfg(feature = "test-util")]
+pub mod test_util;
+
+pub use client::{BlockingClient, Client, ClientBuilder};
+pub use config::{CLERK_API_VERSION, Config, ConfigBuilder, DEFAULT_API_VERSION, DEFAULT_BASE_URL};
+pub use error::{
+    ApiError, ClerkError, DecodeError, Error, InvalidInput, RetryAfter, TransportFailure,
+    UnexpectedResponse,
+};
+pub use model::{
+    ApiResponse, CreateSignInTokenRequest, SignInToken, SignInTokenStatus, UnixMillis,
+};
+pub use response::CLERK_TRACE_ID;
+pub use retry::{Operation, RetryDecision, RetryPolicy};
+pub use secret::{SECRET_KEY_ENV, SecretKey, SecretKeyError, SecretString};
+pub use timer::{BlockingTimer, NoTimer, ThreadSleep, Timer};
+pub use transport::{
+    BlockingHttpTransport, BlockingTransportFn, GenericTransportError, HttpRequest, HttpResponse,
+    HttpTransport, TransportError, TransportFn, blocking_transport_fn, transport_fn,
+};
+
 pub use bytes;
 pub use http;

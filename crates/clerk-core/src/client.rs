@@ -1,0 +1,637 @@
+//! Thin drivers: request, transport, response, retry, in a loop. Async over
+//! any [`HttpTransport`], blocking over any [`BlockingHttpTransport`].
+
+use std::fmt;
+
+use crate::config::{Config, ConfigBuilder};
+use crate::error::{Error, InvalidInput, TransportFailure};
+use crate::model::{ApiResponse, CreateSignInTokenRequest, SignInToken};
+use crate::retry::{Jitter, Operation, RetryDecision, RetryPolicy};
+use crate::secret::SecretKey;
+use crate::timer::{BlockingTimer, NoTimer, ThreadSleep, Timer};
+use crate::transport::{BlockingHttpTransport, HttpRequest, HttpResponse, HttpTransport};
+use crate::{request, response};
+
+/// The async client for Clerk's sign-in tokens.
+///
+/// Generic over the transport `T` and the timer `S` that paces retries.
+/// Without a timer ([`NoTimer`], the default) it never retries: it owns no
+/// runtime and so cannot wait. Its futures are `Send` whenever the
+/// transport's and timer's are. Cloning is cheap when `T` and `S` are.
+///
+/// ```
+/// use clerk_core::{test_util::MockTransport, Client, CreateSignInTokenRequest, SecretKey};
+///
+/// let transport = MockTransport::new();
+/// transport.push_json(200, r#"{"object":"sign_in_token","id":"sit_1","status":"pending","user_id":"user_1","token":"eyJ.a.b","url":"https://x/?__clerk_ticket=eyJ.a.b","created_at":1,"updated_at":1}"#);
+/// let client = Client::builder(SecretKey::new("sk_test_x").unwrap())
+///     .build(&transport)
+///     .unwrap();
+/// let token = futures_executor::block_on(
+///     client.create_sign_in_token(&CreateSignInTokenRequest::new("user_1")),
+/// ).unwrap();
+/// assert_eq!(token.id, "sit_1");
+/// assert_eq!(transport.requests()[0].uri(), "https://api.clerk.com/v1/sign_in_tokens");
+/// ```
+#[derive(Clone)]
+pub struct Client<T, S = NoTimer> {
+    transport: T,
+    config: Config,
+    retry: RetryPolicy,
+    timer: S,
+    jitter: Jitter,
+}
+
+impl<T, S> fmt::Debug for Client<T, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.config)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client<(), NoTimer> {
+    /// Starts building a client that authenticates with `secret_key`.
+    ///
+    /// ```
+    /// use clerk_core::{Client, RetryPolicy, SecretKey};
+    /// let builder = Client::builder(SecretKey::new("sk_test_x").unwrap())
+    ///     .base_url("http://127.0.0.1:4010/v1")
+    ///     .retry_policy(RetryPolicy::never());
+    /// let client = builder.build(clerk_core::test_util::MockTransport::new()).unwrap();
+    /// assert_eq!(client.config().base_url(), "http://127.0.0.1:4010/v1");
+    /// ```
+    pub fn builder(secret_key: SecretKey) -> ClientBuilder<NoTimer> {
+        ClientBuilder {
+            config: Config::builder(secret_key),
+            retry: RetryPolicy::default(),
+            timer: NoTimer,
+        }
+    }
+}
+
+impl<T> Client<T, NoTimer> {
+    /// A client with `config`, the default retry policy and no timer.
+    ///
+    /// ```
+    /// use clerk_core::{Client, Config, SecretKey};
+    /// let config = Config::new(SecretKey::new("sk_test_x").unwrap());
+    /// let client = Client::new(config, clerk_core::test_util::MockTransport::new());
+    /// assert_eq!(client.retry_policy().max_retries(), 2);
+    /// ```
+    pub fn new(config: Config, transport: T) -> Self {
+        Self {
+            transport,
+            config,
+            retry: RetryPolicy::default(),
+            timer: NoTimer,
+            jitter: Jitter::new(),
+        }
+    }
+}
+
+impl<T, S> Client<T, S> {
+    /// Replaces the timer that paces retries.
+    ///
+    /// ```
+    /// use clerk_core::{Client, Config, SecretKey, Timer};
+    /// struct Now;
+    /// impl Timer for Now { async fn sleep(&self, _: std::time::Duration) {} }
+    /// let config = Config::new(SecretKey::new("sk_test_x").unwrap());
+    /// let client = Client::new(config, clerk_core::test_util::MockTransport::new()).with_timer(Now);
+    /// assert!(client.timer().can_sleep());
+    /// ```
+    pub fn with_timer<S2: Timer>(self, timer: S2) -> Client<T, S2> {
+        Client {
+            transport: self.transport,
+            config: self.config,
+            retry: self.retry,
+            timer,
+            jitter: self.jitter,
+        }
+    }
+
+    /// Replaces the retry policy.
+    ///
+    /// ```
+    /// use clerk_core::{Client, Config, RetryPolicy, SecretKey};
+    /// let config = Config::new(SecretKey::new("sk_test_x").unwrap());
+    /// let client = Client::new(config, ()).with_retry_policy(RetryPolicy::never());
+    /// assert_eq!(client.retry_policy().max_retries(), 0);
+    /// ```
+    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The shared configuration.
+    ///
+    /// ```
+    /// use clerk_core::{Client, Config, SecretKey};
+    /// let client = Client::new(Config::new(SecretKey::new("sk_test_x").unwrap()), ());
+    /// assert_eq!(client.config().api_version(), Some("2026-05-12"));
+    /// ```
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The transport.
+    ///
+    /// ```
+    /// use clerk_core::{Client, Config, SecretKey};
+    /// let client = Client::new(Config::new(SecretKey::new("sk_test_x").unwrap()), 7u8);
+    /// assert_eq!(*client.transport(), 7);
+    /// ```
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    /// The timer.
+    ///
+    /// ```
+    /// use clerk_core::{Client, Config, SecretKey, Timer};
+    /// let client = Client::new(Config::new(SecretKey::new("sk_test_x").unwrap()), ());
+    /// assert!(!client.timer().can_sleep());
+    /// ```
+    pub fn timer(&self) -> &S {
+        &self.timer
+    }
+
+    /// The retry policy.
+    ///
+    /// ```
+    /// use clerk_core::{Client, Config, SecretKey};
+    /// let client = Client::new(Config::new(SecretKey::new("sk_test_x").unwrap()), ());
+    /// assert_eq!(client.retry_policy().max_retries(), 2);
+    /// ```
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+}
+
+impl<T: HttpTransport, S: Timer> Client<T, S> {
+    /// Creates a sign-in token (`POST /sign_in_tokens`).
+    ///
+    /// Retried only when Clerk cannot have acted on it (429, or a transport
+    /// failure before sending), since create is not idempotent.
+    ///
+    /// See [`Client`] for an example.
+    pub async fn create_sign_in_token(
+        &self,
+        input: &CreateSignInTokenRequest,
+    ) -> Result<SignInToken, Error<T::Error>> {
+        self.create_sign_in_token_with_http_info(input)
+            .await
+            .map(|r| r.data)
+    }
+
+    /// Like [`create_sign_in_token`](Self::create_sign_in_token), with the
+    /// status and headers of the final response.
+    ///
+    /// ```
+    /// use clerk_core::{test_util::MockTransport, Client, CreateSignInTokenRequest, SecretKey};
+    /// let transport = MockTransport::new();
+    /// transport.push_json(200, r#"{"object":"sign_in_token","id":"sit_1","status":"pending","user_id":"u","created_at":1,"updated_at":1}"#);
+    /// let client = Client::builder(SecretKey::new("sk_test_x").unwrap()).build(&transport).unwrap();
+    /// let info = futures_executor::block_on(
+    ///     client.create_sign_in_token_with_http_info(&CreateSignInTokenRequest::new("u")),
+    /// ).unwrap();
+    /// assert_eq!(info.status, 200);
+    /// assert_eq!(info.headers["content-type"], "application/json");
+    /// ```
+    pub async fn create_sign_in_token_with_http_info(
+        &self,
+        input: &CreateSignInTokenRequest,
+    ) -> Result<ApiResponse<SignInToken>, Error<T::Error>> {
+        self.execute(Operation::CreateSignInToken, || {
+            request::create_sign_in_token(&self.config, input)
+        })
+        .await
+    }
+
+    /// Revokes a pending sign-in token
+    /// (`POST /sign_in_tokens/{sign_in_token_id}/revoke`).
+    ///
+    /// ```
+    /// use clerk_core::{test_util::MockTransport, Client, SecretKey, SignInTokenStatus};
+    /// let transport = MockTransport::new();
+    /// transport.push_json(200, r#"{"object":"sign_in_token","id":"sit_1","status":"revoked","user_id":"u","url":null,"created_at":1,"updated_at":2}"#);
+    /// let client = Client::builder(SecretKey::new("sk_test_x").unwrap()).build(&transport).unwrap();
+    /// let token = futures_executor::block_on(client.revoke_sign_in_token("sit_1")).unwrap();
+    /// assert_eq!(token.status, SignInTokenStatus::Revoked);
+    /// ```
+    pub async fn revoke_sign_in_token(
+        &self,
+        sign_in_token_id: &str,
+    ) -> Result<SignInToken, Error<T::Error>> {
+        self.revoke_sign_in_token_with_http_info(sign_in_token_id)
+            .await
+            .map(|r| r.data)
+    }
+
+    /// Like [`revoke_sign_in_token`](Self::revoke_sign_in_token), with the
+    /// status and headers of the final response.
+    ///
+    /// ```
+    /// use clerk_core::{test_util::MockTransport, Client, SecretKey};
+    /// let transport = MockTransport::new();
+    /// transport.push_json(200, r#"{"object":"sign_in_token","id":"sit_1","status":"revoked","user_id":"u","created_at":1,"updated_at":2}"#);
+    /// let client = Client::builder(SecretKey::new("sk_test_x").unwrap()).build(&transport).unwrap();
+    /// let info = futures_executor::block_on(client.revoke_sign_in_token_with_http_info("sit_1")).unwrap();
+    /// assert_eq!(info.data.id, "sit_1");
+    /// ```
+    pub async fn revoke_sign_in_token_with_http_info(
+        &self,
+        sign_in_token_id: &str,
+    ) -> Result<ApiResponse<SignInToken>, Error<T::Error>> {
+        self.execute(Operation::RevokeSignInToken, || {
+            request::revoke_sign_in_token(&self.config, sign_in_token_id)
+        })
+        .await
+    }
+
+    async fn execute(
+        &self,
+        operation: Operation,
+        build: impl Fn() -> Result<HttpRequest, InvalidInput>,
+    ) -> Result<ApiResponse<SignInToken>, Error<T::Error>> {
+        let mut retries_done = 0;
+        loop {
+            let request = build()?;
+            let outcome = match self.transport.send(request).await {
+                Ok(response) => read(response),
+                Err(e) => Err(Error::Transport(TransportFailure::new(e))),
+            };
+            let error = match outcome {
+                Ok(done) => return Ok(done),
+                Err(error) => error,
+            };
+            if !self.timer.can_sleep() {
+                return Err(error);
+            }
+            match self
+                .retry
+                .decide(operation, retries_done, &error, self.jitter.next())
+            {
+                RetryDecision::Retry(wait) => {
+                    self.timer.sleep(wait).await;
+                    retries_done += 1;
+                }
+                RetryDecision::Stop => return Err(error),
+            }
+        }
+    }
+}
+
+fn read<E>(response: HttpResponse) -> Result<ApiResponse<SignInToken>, Error<E>> {
+    match response::sign_in_token(&response) {
+        Ok(data) => {
+            let (parts, _) = response.into_parts();
+            Ok(ApiResponse::new(parts.status, parts.headers, data))
+        }
+        Err(e) => Err(e.with_transport()),
+    }
+}
+
+/// Builds a [`Client`] or a [`BlockingClient`].
+///
+/// ```
+/// use clerk_core::{Client, SecretKey};
+/// let err = Client::builder(SecretKey::new("sk_test_x").unwrap())
+///     .base_url("not a url")
+///     .build(())
+///     .unwrap_err();
+/// assert_eq!(err.field(), "base_url");
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ClientBuilder<S = NoTimer> {
+    config: ConfigBuilder,
+    retry: RetryPolicy,
+    timer: S,
+}
+
+impl<S> ClientBuilder<S> {
+    /// See [`ConfigBuilder::base_url`].
+    ///
+    /// ```
+    /// let b = clerk_core::Client::builder(clerk_core::SecretKey::new("sk_test_x").unwrap())
+    ///     .base_url("https://gateway.example/clerk/v1");
+    /// assert_eq!(b.build(()).unwrap().config().base_url(), "https://gateway.example/clerk/v1");
+    /// ```
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.config = self.config.base_url(base_url);
+        self
+    }
+
+    /// See [`ConfigBuilder::api_version`].
+    ///
+    /// ```
+    /// let b = clerk_core::Client::builder(clerk_core::SecretKey::new("sk_test_x").unwrap())
+    ///     .api_version("2025-11-10");
+    /// assert_eq!(b.build(()).unwrap().config().api_version(), Some("2025-11-10"));
+    /// ```
+    pub fn api_version(mut self, version: impl Into<String>) -> Self {
+        self.config = self.config.api_version(version);
+        self
+    }
+
+    /// See [`ConfigBuilder::no_api_version`].
+    ///
+    /// ```
+    /// let b = clerk_core::Client::builder(clerk_core::SecretKey::new("sk_test_x").unwrap())
+    ///     .no_api_version();
+    /// assert_eq!(b.build(()).unwrap().config().api_version(), None);
+    /// ```
+    pub fn no_api_version(mut self) -> Self {
+        self.config = self.config.no_api_version();
+        self
+    }
+
+    /// See [`ConfigBuilder::user_agent_suffix`].
+    ///
+    /// ```
+    /// let b = clerk_core::Client::builder(clerk_core::SecretKey::new("sk_test_x").unwrap())
+    ///     .user_agent_suffix("svc/1");
+    /// assert!(b.build(()).unwrap().config().user_agent().ends_with("svc/1"));
+    /// ```
+    pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
+        self.config = self.config.user_agent_suffix(suffix);
+        self
+    }
+
+    /// The retry policy (default: [`RetryPolicy::default`]).
+    ///
+    /// ```
+    /// use clerk_core::RetryPolicy;
+    /// let b = clerk_core::Client::builder(clerk_core::SecretKey::new("sk_test_x").unwrap())
+    ///     .retry_policy(RetryPolicy::never());
+    /// assert_eq!(b.build(()).unwrap().retry_policy().max_retries(), 0);
+    /// ```
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The timer that paces the async client's retries. Without one the
+    /// async client does not retry.
+    ///
+    /// ```
+    /// use clerk_core::Timer;
+    /// struct Now;
+    /// impl Timer for Now { async fn sleep(&self, _: std::time::Duration) {} }
+    /// let client = clerk_core::Client::builder(clerk_core::SecretKey::new("sk_test_x").unwrap())
+    ///     .timer(Now)
+    ///     .build(())
+    ///     .unwrap();
+    /// assert!(client.timer().can_sleep());
+    /// ```
+    pub fn timer<S2: Timer>(self, timer: S2) -> ClientBuilder<S2> {
+        ClientBuilder {
+            config: self.config,
+            retry: self.retry,
+            timer,
+        }
+    }
+
+    /// Checks the settings and builds the async client over `transport`.
+    ///
+    /// See [`Client`] for an example.
+    pub fn build<T>(self, transport: T) -> Result<Client<T, S>, InvalidInput> {
+        Ok(Client {
+            transport,
+            config: self.config.build()?,
+            retry: self.retry,
+            timer: self.timer,
+            jitter: Jitter::new(),
+        })
+    }
+
+    /// Checks the settings and builds the blocking client over `transport`;
+    /// it waits between retries with [`std::thread::sleep`].
+    ///
+    /// See [`BlockingClient`] for an example.
+    pub fn build_blocking<T>(self, transport: T) -> Result<BlockingClient<T>, InvalidInput> {
+        Ok(BlockingClient {
+            transport,
+            config: self.config.build()?,
+            retry: self.retry,
+            timer: ThreadSleep,
+            jitter: Jitter::new(),
+        })
+    }
+}
+
+/// The blocking client: the same calls over a [`BlockingHttpTransport`],
+/// waiting between retries on a [`BlockingTimer`] ([`std::thread::sleep`] by
+/// default).
+///
+/// ```
+/// use clerk_core::{test_util::MockTransport, Client, SecretKey};
+/// let transport = MockTransport::new();
+/// transport.push_json(404, r#"{"errors":[{"message":"not found","long_message":"Resource not found","code":"resource_not_found"}]}"#);
+/// let client = Client::builder(SecretKey::new("sk_test_x").unwrap())
+///     .build_blocking(&transport)
+///     .unwrap();
+/// let err = client.revoke_sign_in_token("sit_missing").unwrap_err();
+/// assert_eq!(err.codes().next(), Some("resource_not_found"));
+/// ```
+#[derive(Clone)]
+pub struct BlockingClient<T, B = ThreadSleep> {
+    transport: T,
+    config: Config,
+    retry: RetryPolicy,
+    timer: B,
+    jitter: Jitter,
+}
+
+impl<T, B> fmt::Debug for BlockingClient<T, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BlockingClient")
+            .field("config", &self.config)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> BlockingClient<T> {
+    /// A blocking client with `config` and the default retry policy.
+    ///
+    /// ```
+    /// use clerk_core::{BlockingClient, Config, SecretKey};
+    /// let client = BlockingClient::new(Config::new(SecretKey::new("sk_test_x").unwrap()), ());
+    /// assert_eq!(client.retry_policy().max_retries(), 2);
+    /// ```
+    pub fn new(config: Config, transport: T) -> Self {
+        Self {
+            transport,
+            config,
+            retry: RetryPolicy::default(),
+            timer: ThreadSleep,
+            jitter: Jitter::new(),
+        }
+    }
+}
+
+impl<T, B> BlockingClient<T, B> {
+    /// Replaces the clock that paces retries (a closure `Fn(Duration)` works).
+    ///
+    /// ```
+    /// use clerk_core::{BlockingClient, Config, SecretKey};
+    /// let client = BlockingClient::new(Config::new(SecretKey::new("sk_test_x").unwrap()), ())
+    ///     .with_timer(|_wait: std::time::Duration| {});
+    /// # let _ = client;
+    /// ```
+    pub fn with_timer<B2: BlockingTimer>(self, timer: B2) -> BlockingClient<T, B2> {
+        BlockingClient {
+            transport: self.transport,
+            config: self.config,
+            retry: self.retry,
+            timer,
+            jitter: self.jitter,
+        }
+    }
+
+    /// Replaces the retry policy.
+    ///
+    /// ```
+    /// use clerk_core::{BlockingClient, Config, RetryPolicy, SecretKey};
+    /// let client = BlockingClient::new(Config::new(SecretKey::new("sk_test_x").unwrap()), ())
+    ///     .with_retry_policy(RetryPolicy::never());
+    /// assert_eq!(client.retry_policy().max_retries(), 0);
+    /// ```
+    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The shared configuration.
+    ///
+    /// ```
+    /// use clerk_core::{BlockingClient, Config, SecretKey};
+    /// let client = BlockingClient::new(Config::new(SecretKey::new("sk_test_x").unwrap()), ());
+    /// assert_eq!(client.config().base_url(), "https://api.clerk.com/v1");
+    /// ```
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The transport.
+    ///
+    /// ```
+    /// use clerk_core::{BlockingClient, Config, SecretKey};
+    /// let client = BlockingClient::new(Config::new(SecretKey::new("sk_test_x").unwrap()), 3u8);
+    /// assert_eq!(*client.transport(), 3);
+    /// ```
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    /// The retry policy.
+    ///
+    /// ```
+    /// use clerk_core::{BlockingClient, Config, SecretKey};
+    /// let client = BlockingClient::new(Config::new(SecretKey::new("sk_test_x").unwrap()), ());
+    /// assert_eq!(client.retry_policy().max_retry_after().as_secs(), 30);
+    /// ```
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+}
+
+impl<T: BlockingHttpTransport, B: BlockingTimer> BlockingClient<T, B> {
+    /// Creates a sign-in token; see [`Client::create_sign_in_token`].
+    ///
+    /// ```
+    /// use clerk_core::{test_util::MockTransport, Client, CreateSignInTokenRequest, SecretKey};
+    /// let transport = MockTransport::new();
+    /// transport.push_json(200, r#"{"object":"sign_in_token","id":"sit_1","status":"pending","user_id":"u","created_at":1,"updated_at":1}"#);
+    /// let client = Client::builder(SecretKey::new("sk_test_x").unwrap()).build_blocking(&transport).unwrap();
+    /// assert_eq!(client.create_sign_in_token(&CreateSignInTokenRequest::new("u")).unwrap().id, "sit_1");
+    /// ```
+    pub fn create_sign_in_token(
+        &self,
+        input: &CreateSignInTokenRequest,
+    ) -> Result<SignInToken, Error<T::Error>> {
+        self.create_sign_in_token_with_http_info(input)
+            .map(|r| r.data)
+    }
+
+    /// Creates a sign-in token, with the status and headers.
+    ///
+    /// ```
+    /// use clerk_core::{test_util::MockTransport, Client, CreateSignInTokenRequest, SecretKey};
+    /// let transport = MockTransport::new();
+    /// transport.push_json(200, r#"{"object":"sign_in_token","id":"sit_1","status":"pending","user_id":"u","created_at":1,"updated_at":1}"#);
+    /// let client = Client::builder(SecretKey::new("sk_test_x").unwrap()).build_blocking(&transport).unwrap();
+    /// let info = client.create_sign_in_token_with_http_info(&CreateSignInTokenRequest::new("u")).unwrap();
+    /// assert_eq!(info.status, 200);
+    /// ```
+    pub fn create_sign_in_token_with_http_info(
+        &self,
+        input: &CreateSignInTokenRequest,
+    ) -> Result<ApiResponse<SignInToken>, Error<T::Error>> {
+        self.execute(Operation::CreateSignInToken, || {
+            request::create_sign_in_token(&self.config, input)
+        })
+    }
+
+    /// Revokes a pending sign-in token; see [`Client::revoke_sign_in_token`].
+    ///
+    /// See [`BlockingClient`] for an example.
+    pub fn revoke_sign_in_token(
+        &self,
+        sign_in_token_id: &str,
+    ) -> Result<SignInToken, Error<T::Error>> {
+        self.revoke_sign_in_token_with_http_info(sign_in_token_id)
+            .map(|r| r.data)
+    }
+
+    /// Revokes a pending sign-in token, with the status and headers.
+    ///
+    /// ```
+    /// use clerk_core::{test_util::MockTransport, Client, SecretKey};
+    /// let transport = MockTransport::new();
+    /// transport.push_json(200, r#"{"object":"sign_in_token","id":"sit_1","status":"revoked","user_id":"u","created_at":1,"updated_at":2}"#);
+    /// let client = Client::builder(SecretKey::new("sk_test_x").unwrap()).build_blocking(&transport).unwrap();
+    /// assert_eq!(client.revoke_sign_in_token_with_http_info("sit_1").unwrap().status, 200);
+    /// ```
+    pub fn revoke_sign_in_token_with_http_info(
+        &self,
+        sign_in_token_id: &str,
+    ) -> Result<ApiResponse<SignInToken>, Error<T::Error>> {
+        self.execute(Operation::RevokeSignInToken, || {
+            request::revoke_sign_in_token(&self.config, sign_in_token_id)
+        })
+    }
+
+    fn execute(
+        &self,
+        operation: Operation,
+        build: impl Fn() -> Result<HttpRequest, InvalidInput>,
+    ) -> Result<ApiResponse<SignInToken>, Error<T::Error>> {
+        let mut retries_done = 0;
+        loop {
+            let request = build()?;
+            let outcome = match self.transport.send(request) {
+                Ok(response) => read(response),
+                Err(e) => Err(Error::Transport(TransportFailure::new(e))),
+            };
+            let error = match outcome {
+                Ok(done) => return Ok(done),
+                Err(error) => error,
+            };
+            match self
+                .retry
+                .decide(operation, retries_done, &error, self.jitter.next())
+            {
+                RetryDecision::Retry(wait) => {
+                    self.timer.sleep(wait);
+                    retries_done += 1;
+                }
+                RetryDecision::Stop => return Err(error),
+            }
+        }
+    }
+}

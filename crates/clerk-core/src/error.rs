@@ -1,0 +1,697 @@
+//! One error type for every way a call can fail, and its accessors.
+//!
+//! Nothing here ever holds the secret key, a sign-in token or its url: Clerk's
+//! messages and body excerpts pass through a redactor before they are kept.
+
+use std::borrow::Cow;
+use std::convert::Infallible;
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use http::StatusCode;
+
+/// Every way a call can fail.
+///
+/// Generic over the transport's error `E`; the sans-IO functions, which have
+/// no transport, use the default `E = Infallible`.
+///
+/// ```
+/// use clerk_core::{response, Error};
+///
+/// let reply = http::Response::builder()
+///     .status(404)
+///     .header("content-type", "application/json")
+///     .body(r#"{"errors":[{"message":"not found","long_message":"Resource not found","code":"resource_not_found"}],"clerk_trace_id":"abc"}"#)
+///     .unwrap();
+/// let err: Error = response::sign_in_token(&reply).unwrap_err();
+/// assert_eq!(err.status(), Some(http::StatusCode::NOT_FOUND));
+/// assert_eq!(err.codes().collect::<Vec<_>>(), ["resource_not_found"]);
+/// assert_eq!(err.clerk_trace_id(), Some("abc"));
+/// assert!(!err.is_retryable());
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error<E = Infallible> {
+    /// The transport could not get a response.
+    #[error(transparent)]
+    Transport(TransportFailure<E>),
+    /// Clerk answered with an error status and a Clerk error body.
+    #[error(transparent)]
+    Api(Box<ApiError>),
+    /// The answer was not what Clerk sends: HTML from a proxy, an empty body,
+    /// a redirect, an encoding that was not asked for.
+    #[error(transparent)]
+    UnexpectedResponse(Box<UnexpectedResponse>),
+    /// A successful status whose JSON body does not fit the schema.
+    #[error(transparent)]
+    Decode(Box<DecodeError>),
+    /// The input was refused before any request existed.
+    #[error(transparent)]
+    InvalidInput(InvalidInput),
+}
+
+impl<E> Error<E> {
+    /// The HTTP status, when there was a response.
+    ///
+    /// ```
+    /// let err: clerk_core::Error = clerk_core::InvalidInput::new("user_id", "empty").into();
+    /// assert_eq!(err.status(), None);
+    /// ```
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Api(e) => Some(e.status),
+            Error::UnexpectedResponse(e) => Some(e.status),
+            Error::Decode(e) => Some(e.status),
+            Error::Transport(_) | Error::InvalidInput(_) => None,
+        }
+    }
+
+    /// Clerk's error codes, in order (empty unless this is [`Error::Api`]).
+    ///
+    /// ```
+    /// let err: clerk_core::Error = clerk_core::InvalidInput::new("user_id", "empty").into();
+    /// assert_eq!(err.codes().count(), 0);
+    /// ```
+    pub fn codes(&self) -> impl Iterator<Item = &str> {
+        let errors: &[ClerkError] = match self {
+            Error::Api(e) => &e.errors,
+            _ => &[],
+        };
+        errors.iter().map(|e| e.code.as_str())
+    }
+
+    /// Clerk's trace id, from the body or else the `Clerk-Trace-Id` or
+    /// `CF-Ray` header. Quote it when asking Clerk's support.
+    ///
+    /// ```
+    /// let err: clerk_core::Error = clerk_core::InvalidInput::new("user_id", "empty").into();
+    /// assert_eq!(err.clerk_trace_id(), None);
+    /// ```
+    pub fn clerk_trace_id(&self) -> Option<&str> {
+        match self {
+            Error::Api(e) => e.clerk_trace_id.as_deref(),
+            Error::UnexpectedResponse(e) => e.clerk_trace_id.as_deref(),
+            Error::Decode(e) => e.clerk_trace_id.as_deref(),
+            Error::Transport(_) | Error::InvalidInput(_) => None,
+        }
+    }
+
+    /// The server's `Retry-After`, when it sent a valid one.
+    ///
+    /// ```
+    /// let err: clerk_core::Error = clerk_core::InvalidInput::new("user_id", "empty").into();
+    /// assert_eq!(err.retry_after(), None);
+    /// ```
+    pub fn retry_after(&self) -> Option<RetryAfter> {
+        self.response_timing().and_then(|t| t.retry_after)
+    }
+
+    /// How long the server asked to wait, as a duration from when the
+    /// response was sent (an HTTP-date is measured against the response's
+    /// `Date` header, or the local clock where there is one).
+    ///
+    /// ```
+    /// let err: clerk_core::Error = clerk_core::InvalidInput::new("user_id", "empty").into();
+    /// assert_eq!(err.retry_after_delay(), None);
+    /// ```
+    pub fn retry_after_delay(&self) -> Option<Duration> {
+        self.response_timing().and_then(ResponseTiming::delay)
+    }
+
+    fn response_timing(&self) -> Option<&ResponseTiming> {
+        match self {
+            Error::Api(e) => Some(&e.timing),
+            Error::UnexpectedResponse(e) => Some(&e.timing),
+            _ => None,
+        }
+    }
+
+    /// Whether trying again could help: transport failures, 408, 429, and
+    /// 500, 502, 503, 504. It says nothing about whether a retry is *safe*:
+    /// create is not idempotent, which the [retry policy](crate::RetryPolicy)
+    /// takes into account.
+    ///
+    /// ```
+    /// let err: clerk_core::Error = clerk_core::InvalidInput::new("user_id", "empty").into();
+    /// assert!(!err.is_retryable());
+    /// ```
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport(_) => true,
+            Error::Api(_) | Error::UnexpectedResponse(_) => {
+                self.status().is_some_and(retryable_status)
+            }
+            Error::Decode(_) | Error::InvalidInput(_) => false,
+        }
+    }
+
+    /// `true` for a transport failure known to have happened before the
+    /// request left, and for refused input.
+    ///
+    /// ```
+    /// let err: clerk_core::Error = clerk_core::InvalidInput::new("user_id", "empty").into();
+    /// assert!(err.is_request_not_sent());
+    /// ```
+    pub fn is_request_not_sent(&self) -> bool {
+        match self {
+            Error::Transport(t) => t.request_not_sent,
+            Error::InvalidInput(_) => true,
+            _ => false,
+        }
+    }
+
+    /// `true` when the transport timed out.
+    ///
+    /// ```
+    /// let err: clerk_core::Error = clerk_core::InvalidInput::new("user_id", "empty").into();
+    /// assert!(!err.is_timeout());
+    /// ```
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Transport(t) if t.timeout)
+    }
+
+    /// The Clerk error, if this is one.
+    ///
+    /// ```
+    /// let err: clerk_core::Error = clerk_core::InvalidInput::new("user_id", "empty").into();
+    /// assert!(err.as_api_error().is_none());
+    /// ```
+    pub fn as_api_error(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl Error<Infallible> {
+    /// Re-types a transport-less error for a client over a transport with
+    /// error `E`.
+    ///
+    /// ```
+    /// let err: clerk_core::Error = clerk_core::InvalidInput::new("user_id", "empty").into();
+    /// let err: clerk_core::Error<std::io::Error> = err.with_transport();
+    /// assert!(matches!(err, clerk_core::Error::InvalidInput(_)));
+    /// ```
+    pub fn with_transport<E>(self) -> Error<E> {
+        match self {
+            Error::Transport(t) => match t.source {},
+            Error::Api(e) => Error::Api(e),
+            Error::UnexpectedResponse(e) => Error::UnexpectedResponse(e),
+            Error::Decode(e) => Error::Decode(e),
+            Error::InvalidInput(e) => Error::InvalidInput(e),
+        }
+    }
+}
+
+impl<E> From<InvalidInput> for Error<E> {
+    fn from(e: InvalidInput) -> Self {
+        Error::InvalidInput(e)
+    }
+}
+
+pub(crate) fn retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+}
+
+/// A transport failure, with the facts the retry policy needs.
+///
+/// ```
+/// use clerk_core::{TransportFailure, GenericTransportError};
+/// let f = TransportFailure::new(GenericTransportError::new("refused").not_sent());
+/// assert!(f.request_not_sent());
+/// assert_eq!(f.to_string(), "transport failed before the request was sent: refused");
+/// ```
+#[derive(Debug)]
+pub struct TransportFailure<E> {
+    source: E,
+    request_not_sent: bool,
+    timeout: bool,
+}
+
+impl<E: crate::TransportError> TransportFailure<E> {
+    /// Wraps a transport's error, reading its classification.
+    ///
+    /// ```
+    /// let f = clerk_core::TransportFailure::new(std::io::Error::from(std::io::ErrorKind::TimedOut));
+    /// assert!(f.is_timeout());
+    /// ```
+    pub fn new(source: E) -> Self {
+        Self {
+            request_not_sent: source.is_request_not_sent(),
+            timeout: source.is_timeout(),
+            source,
+        }
+    }
+}
+
+impl<E> TransportFailure<E> {
+    /// Whether the request is known not to have left.
+    ///
+    /// ```
+    /// let f = clerk_core::TransportFailure::new(std::io::Error::other("reset"));
+    /// assert!(!f.request_not_sent());
+    /// ```
+    pub fn request_not_sent(&self) -> bool {
+        self.request_not_sent
+    }
+
+    /// Whether the failure was a timeout.
+    ///
+    /// ```
+    /// let f = clerk_core::TransportFailure::new(std::io::Error::other("reset"));
+    /// assert!(!f.is_timeout());
+    /// ```
+    pub fn is_timeout(&self) -> bool {
+        self.timeout
+    }
+
+    /// The transport's own error.
+    ///
+    /// ```
+    /// let f = clerk_core::TransportFailure::new(std::io::Error::other("reset"));
+    /// assert_eq!(f.get_ref().to_string(), "reset");
+    /// ```
+    pub fn get_ref(&self) -> &E {
+        &self.source
+    }
+
+    /// Unwraps the transport's own error.
+    ///
+    /// ```
+    /// let f = clerk_core::TransportFailure::new(std::io::Error::other("reset"));
+    /// assert_eq!(f.into_inner().kind(), std::io::ErrorKind::Other);
+    /// ```
+    pub fn into_inner(self) -> E {
+        self.source
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for TransportFailure<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.request_not_sent {
+            write!(
+                f,
+                "transport failed before the request was sent: {}",
+                self.source
+            )
+        } else {
+            write!(f, "transport failed: {}", self.source)
+        }
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for TransportFailure<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// Input refused before any request was made: which field, and why.
+///
+/// ```
+/// let e = clerk_core::InvalidInput::new("sign_in_token_id", "must not be empty");
+/// assert_eq!(e.to_string(), "invalid `sign_in_token_id`: must not be empty");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid `{field}`: {problem}")]
+pub struct InvalidInput {
+    field: &'static str,
+    problem: Cow<'static, str>,
+}
+
+impl InvalidInput {
+    /// A problem with `field`.
+    ///
+    /// ```
+    /// assert_eq!(clerk_core::InvalidInput::new("org_id", "empty").field(), "org_id");
+    /// ```
+    pub fn new(field: &'static str, problem: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            field,
+            problem: problem.into(),
+        }
+    }
+
+    /// The field, named as in the API (`user_id`, `expires_in_seconds`,
+    /// `sign_in_token_id`, `base_url`, …).
+    ///
+    /// ```
+    /// assert_eq!(clerk_core::InvalidInput::new("user_id", "x").field(), "user_id");
+    /// ```
+    pub fn field(&self) -> &'static str {
+        self.field
+    }
+
+    /// What is wrong with it.
+    ///
+    /// ```
+    /// assert_eq!(clerk_core::InvalidInput::new("user_id", "empty").problem(), "empty");
+    /// ```
+    pub fn problem(&self) -> &str {
+        &self.problem
+    }
+}
+
+/// One entry of Clerk's `errors` array.
+///
+/// ```
+/// let e: clerk_core::ClerkError = serde_json::from_str(
+///     r#"{"message":"is missing","long_message":"user_id must be included.","code":"form_param_missing","meta":{"param_name":"user_id"}}"#,
+/// ).unwrap();
+/// assert_eq!(e.code, "form_param_missing");
+/// assert_eq!(e.meta.unwrap()["param_name"], "user_id");
+/// ```
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ClerkError {
+    /// A short message.
+    #[serde(default)]
+    pub message: String,
+    /// A longer, human-readable message.
+    #[serde(default)]
+    pub long_message: Option<String>,
+    /// The machine-readable code, such as `form_param_missing`.
+    #[serde(default)]
+    pub code: String,
+    /// Extra details, such as `param_name`.
+    #[serde(default)]
+    pub meta: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// When the server asked to be tried again.
+///
+/// ```
+/// use std::time::Duration;
+/// use clerk_core::RetryAfter;
+/// assert_eq!(RetryAfter::parse("7"), Some(RetryAfter::Delay(Duration::from_secs(7))));
+/// assert!(matches!(RetryAfter::parse("Sun, 06 Nov 1994 08:49:37 GMT"), Some(RetryAfter::At(_))));
+/// assert_eq!(RetryAfter::parse("-1"), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RetryAfter {
+    /// `Retry-After: <delta-seconds>`.
+    Delay(Duration),
+    /// `Retry-After: <HTTP-date>`.
+    At(SystemTime),
+}
+
+impl RetryAfter {
+    /// Parses a `Retry-After` value: delta-seconds or an IMF-fixdate
+    /// HTTP-date. Anything else (negative, fractional, garbage) is `None`.
+    ///
+    /// ```
+    /// assert_eq!(clerk_core::RetryAfter::parse("soon"), None);
+    /// ```
+    pub fn parse(value: &str) -> Option<Self> {
+        let value = value.trim();
+        if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+            // Saturate absurd values instead of failing: they are refused by
+            // the policy's ceiling anyway.
+            let secs = value.parse::<u64>().unwrap_or(u64::MAX);
+            return Some(RetryAfter::Delay(Duration::from_secs(secs)));
+        }
+        crate::httpdate::parse_http_date(value).map(RetryAfter::At)
+    }
+}
+
+/// The timing facts of an error response.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ResponseTiming {
+    pub(crate) retry_after: Option<RetryAfter>,
+    /// The response's `Date`, to measure an HTTP-date `Retry-After` against.
+    pub(crate) date: Option<SystemTime>,
+}
+
+impl ResponseTiming {
+    pub(crate) fn delay(&self) -> Option<Duration> {
+        match self.retry_after? {
+            RetryAfter::Delay(d) => Some(d),
+            RetryAfter::At(at) => {
+                let now = self.date.or_else(local_now)?;
+                Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+            }
+        }
+    }
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+fn local_now() -> Option<SystemTime> {
+    Some(SystemTime::now())
+}
+
+/// wasm32-unknown-unknown has no clock: `SystemTime::now` would panic.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+fn local_now() -> Option<SystemTime> {
+    None
+}
+
+/// Clerk answered with an error status and its error body.
+///
+/// ```
+/// use clerk_core::{response, Error};
+/// let reply = http::Response::builder()
+///     .status(422)
+///     .body(r#"{"errors":[{"message":"is missing","long_message":"user_id must be included.","code":"form_param_missing","meta":{"param_name":"user_id"}}],"clerk_trace_id":"t1"}"#)
+///     .unwrap();
+/// let Err(Error::Api(api)) = response::sign_in_token(&reply) else { panic!() };
+/// assert_eq!(api.status(), 422);
+/// assert_eq!(api.errors()[0].long_message.as_deref(), Some("user_id must be included."));
+/// assert_eq!(api.to_string(), "Clerk answered 422 Unprocessable Entity: form_param_missing: user_id must be included. (trace id t1)");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    pub(crate) status: StatusCode,
+    pub(crate) errors: Vec<ClerkError>,
+    pub(crate) meta: Option<serde_json::Map<String, serde_json::Value>>,
+    pub(crate) clerk_trace_id: Option<String>,
+    pub(crate) timing: ResponseTiming,
+}
+
+impl ApiError {
+    /// The HTTP status.
+    ///
+    /// See [`ApiError`] for an example.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// Every error Clerk listed.
+    ///
+    /// See [`ApiError`] for an example.
+    pub fn errors(&self) -> &[ClerkError] {
+        &self.errors
+    }
+
+    /// The top-level `meta` object, if Clerk sent one.
+    ///
+    /// See [`ApiError`] for an example.
+    pub fn meta(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        self.meta.as_ref()
+    }
+
+    /// The trace id, from the body or the headers.
+    ///
+    /// See [`ApiError`] for an example.
+    pub fn clerk_trace_id(&self) -> Option<&str> {
+        self.clerk_trace_id.as_deref()
+    }
+
+    /// The `Retry-After` the response carried, if valid.
+    ///
+    /// See [`ApiError`] for an example.
+    pub fn retry_after(&self) -> Option<RetryAfter> {
+        self.timing.retry_after
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Clerk answered {}", DisplayStatus(self.status))?;
+        for (i, e) in self.errors.iter().enumerate() {
+            f.write_str(if i == 0 { ": " } else { "; " })?;
+            f.write_str(if e.code.is_empty() {
+                "(no code)"
+            } else {
+                &e.code
+            })?;
+            let text = e
+                .long_message
+                .as_deref()
+                .filter(|m| !m.is_empty())
+                .unwrap_or(&e.message);
+            if !text.is_empty() {
+                write!(f, ": {text}")?;
+            }
+        }
+        if let Some(id) = &self.clerk_trace_id {
+            write!(f, " (trace id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// An answer that is not what Clerk sends.
+///
+/// ```
+/// use clerk_core::{response, Error};
+/// let reply = http::Response::builder()
+///     .status(502)
+///     .header("content-type", "text/html")
+///     .body("<html><body>Bad gateway</body></html>")
+///     .unwrap();
+/// let Err(Error::UnexpectedResponse(e)) = response::sign_in_token(&reply) else { panic!() };
+/// assert_eq!(e.status(), 502);
+/// assert_eq!(e.content_type(), Some("text/html"));
+/// assert!(e.body_excerpt().starts_with("<html>"));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnexpectedResponse {
+    pub(crate) status: StatusCode,
+    pub(crate) content_type: Option<String>,
+    pub(crate) reason: &'static str,
+    pub(crate) excerpt: String,
+    pub(crate) body_len: usize,
+    pub(crate) clerk_trace_id: Option<String>,
+    pub(crate) timing: ResponseTiming,
+}
+
+impl UnexpectedResponse {
+    /// The HTTP status.
+    ///
+    /// See [`UnexpectedResponse`] for an example.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The `Content-Type`, if any.
+    ///
+    /// See [`UnexpectedResponse`] for an example.
+    pub fn content_type(&self) -> Option<&str> {
+        self.content_type.as_deref()
+    }
+
+    /// Why the answer was not taken.
+    ///
+    /// See [`UnexpectedResponse`] for an example.
+    pub fn reason(&self) -> &str {
+        self.reason
+    }
+
+    /// The first bytes of the body, as lossy UTF-8, with anything that looks
+    /// like a secret key, a token or a sign-in url removed.
+    ///
+    /// See [`UnexpectedResponse`] for an example.
+    pub fn body_excerpt(&self) -> &str {
+        &self.excerpt
+    }
+
+    /// The whole body's length in bytes.
+    ///
+    /// See [`UnexpectedResponse`] for an example.
+    pub fn body_len(&self) -> usize {
+        self.body_len
+    }
+}
+
+impl fmt::Display for UnexpectedResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unexpected response {} ({}): {}",
+            DisplayStatus(self.status),
+            self.content_type.as_deref().unwrap_or("no content type"),
+            self.reason
+        )?;
+        if self.body_len == 0 {
+            f.write_str("; empty body")?;
+        } else {
+            write!(
+                f,
+                "; {} byte body starting {:?}",
+                self.body_len, self.excerpt
+            )?;
+        }
+        if let Some(id) = &self.clerk_trace_id {
+            write!(f, " (trace id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for UnexpectedResponse {}
+
+/// A successful status whose body does not fit the schema.
+///
+/// ```
+/// use clerk_core::{response, Error};
+/// let reply = http::Response::builder()
+///     .status(200)
+///     .header("content-type", "application/json")
+///     .body(r#"{"object":"sign_in_token","id":"sit_1","status":"pending","user_id":"u","created_at":"yesterday","updated_at":1}"#)
+///     .unwrap();
+/// let Err(Error::Decode(e)) = response::sign_in_token(&reply) else { panic!() };
+/// assert_eq!(e.path(), "created_at");
+/// assert_eq!(e.to_string(), "response 200 OK did not decode at `created_at`: expected an integer (Unix milliseconds), found a string");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    pub(crate) status: StatusCode,
+    pub(crate) path: String,
+    pub(crate) problem: String,
+    pub(crate) clerk_trace_id: Option<String>,
+}
+
+impl DecodeError {
+    /// The HTTP status.
+    ///
+    /// See [`DecodeError`] for an example.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// Where in the body: a field path such as `created_at`, or empty for
+    /// the body as a whole.
+    ///
+    /// See [`DecodeError`] for an example.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// What is wrong there. Never quotes the body's values.
+    ///
+    /// See [`DecodeError`] for an example.
+    pub fn problem(&self) -> &str {
+        &self.problem
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "response {} did not decode", DisplayStatus(self.status))?;
+        if !self.path.is_empty() {
+            write!(f, " at `{}`", self.path)?;
+        }
+        write!(f, ": {}", self.problem)?;
+        if let Some(id) = &self.clerk_trace_id {
+            write!(f, " (trace id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+struct DisplayStatus(StatusCode);
+
+impl fmt::Display for DisplayStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.canonical_reason() {
+            Some(reason) => write!(f, "{} {}", self.0.as_u16(), reason),
+            None => write!(f, "{}", self.0.as_u16()),
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! Removing what looks like a secret from text the server sent, before it is
+//! kept in an error.
+//!
+//! Four shapes are removed: Clerk secret keys (`sk_…`), `Bearer …`
+//! credentials, JWT-shaped strings (`eyJ…`, which is how sign-in tokens
+//! start), the value of a `__clerk_ticket=` url parameter, and the string value
+//! of JSON keys that carry secrets (`"token"`, `"url"`, `"secret_key"`,
+//! `"authorization"`). Each becomes `[redacted]`.
+
+const REDACTED: &str = "[redacted]";
+const SECRET_JSON_KEYS: [&str; 4] = [
+    "\"token\"",
+    "\"url\"",
+    "\"secret_key\"",
+    "\"authorization\"",
+];
+
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
+fn is_token_char(b: u8) -> bool {
+    is_word(b) || b == b'.' || b == b'~' || b == b'+' || b == b'/' || b == b'='
+}
+
+/// Returns `text` with every secret-looking run replaced.
+pub(crate) fn redact(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    // Start of the current run of bytes copied through unchanged.
+    let mut copied = 0;
+    while i < b.len() {
+        let at_word_start = i == 0 || !is_word(b[i - 1]);
+        let skip_to = if at_word_start && b[i..].starts_with(b"sk_") {
+            let end = i + 3 + b[i + 3..].iter().take_while(|&&c| is_word(c)).count();
+            (end > i + 3).then_some((i, end))
+        } else if at_word_start && b[i..].starts_with(b"eyJ") {
+            Some((
+                i,
+                i + b[i..].iter().take_while(|&&c| is_token_char(c)).count(),
+            ))
+        } else if b[i..].starts_with(b"Bearer ") || b[i..].starts_with(b"bearer ") {
+            let start = i + 7;
+            let end = start + b[start..].iter().take_while(|&&c| is_token_char(c)).count();
+            (end > start).then_some((start, end))
+        } else if b[i..].starts_with(b"__clerk_ticket=") {
+            let start = i + 15;
+            let end = start
+                + b[start..]
+                    .iter()
+                    .take_while(|&&c| {
+                        !matches!(c, b'&' | b'"' | b'\'' | b'<' | b'>' | b'#')
+                            && !c.is_ascii_whitespace()
+                    })
+                    .count();
+            (end > start).then_some((start, end))
+        } else if b[i] == b'"' {
+            json_secret_value(b, i)
+        } else {
+            None
+        };
+        match skip_to {
+            Some((start, end)) => {
+                out.push_str(&text[copied..start]);
+                out.push_str(REDACTED);
+                i = end;
+                copied = end;
+            }
+            None => i += 1,
+        }
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+/// At `"token": "…"` (or another secret key), the span of the string value.
+fn json_secret_value(b: &[u8], i: usize) -> Option<(usize, usize)> {
+    let key = SECRET_JSON_KEYS.iter().find(|k| {
+        b[i..].len() >= k.len() && b[i..i + k.len()].eq_ignore_ascii_case(k.as_bytes())
+    })?;
+    let mut j = i + key.len();
+    while j < b.len() && b[j].is_ascii_whitespace() {
+        j += 1;
+    }
+    if b.get(j) != Some(&b':') {
+        return None;
+    }
+    j += 1;
+    while j < b.len() && b[j].is_ascii_whitespace() {
+        j += 1;
+    }
+    if b.get(j) != Some(&b'"') {
+        return None;
+    }
+    let start = j + 1;
+    let mut k = start;
+    while k < b.len() && b[k] != b'"' {
+        k += if b[k] == b'\\' { 2 } else { 1 };
+    }
+    let end = k.min(b.len());
+    (end > start).then_some((start, end))
+}
+
+/// Redacts `value` in place inside a JSON tree: every string is passed
+/// through [`redact`], and the values of secret keys are replaced outright.
+pub(crate) fn redact_json(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(s) => {
+            let r = redact(s);
+            if r != *s {
+                *s = r;
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
+        serde_json::Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                let secret_key = SECRET_JSON_KEYS
+                    .iter()
+                    .any(|s| s.trim_matches('"').eq_ignore_ascii_case(k));
+                if secret_key && v.is_string() {
+                    *v = serde_json::Value::String(REDACTED.to_owned());
+                } else {
+                    redact_json(v);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn removes_each_shape() {
+        let cases = [
+            ("key sk_test_ABC123 here", "key [redacted] here"),
+            (
+                "Authorization: Bearer sk_live_Z9",
+                "Authorization: Bearer [redacted]",
+            ),
+            ("tok eyJhbGciOi.eyJzdWIi.sig_-x end", "tok [redacted] end"),
+            (
+                "https://a.example/sign-in?__clerk_ticket=abc.def&x=1",
+                "https://a.example/sign-in?__clerk_ticket=[redacted]&x=1",
+            ),
+            (
+                r#"{"token":"SENTINEL","id":"sit_1"}"#,
+                r#"{"token":"[redacted]","id":"sit_1"}"#,
+            ),
+            (
+                r#"{"url" : "https://x/?a=\"b\"", "n":1}"#,
+                r#"{"url" : "[redacted]", "n":1}"#,
+            ),
+            ("risk_factor stays", "risk_factor stays"),
+            ("sk_ alone", "sk_ alone"),
+            (
+                "unterminated \"token\":\"abc",
+                "unterminated \"token\":\"[redacted]",
+            ),
+            ("<html>héllo</html>", "<html>héllo</html>"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(redact(input), expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn redacts_json_trees() {
+        let mut v = serde_json::json!({
+            "token": "SENTINEL", "nested": {"url": "https://x/?__clerk_ticket=SENTINEL"},
+            "list": ["sk_test_SENTINEL"], "n": 3
+        });
+        redact_json(&mut v);
+        assert!(!v.to_string().contains("SENTINEL"), "{v}");
+        assert_eq!(v["n"], 3);
+    }
+}
