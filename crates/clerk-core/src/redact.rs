@@ -32,7 +32,9 @@ pub(crate) fn redact(text: &str) -> String {
     let mut copied = 0;
     while i < b.len() {
         let at_word_start = i == 0 || !is_word(b[i - 1]);
-        let skip_to = if at_word_start && b[i..].starts_with(b"sk_") {
+        // `x_sk_live_…` hides a key too; `risk_factor` does not.
+        let after_alnum = i > 0 && b[i - 1].is_ascii_alphanumeric();
+        let skip_to = if !after_alnum && b[i..].starts_with(b"sk_") {
             let end = i + 3 + b[i + 3..].iter().take_while(|&&c| is_word(c)).count();
             (end > i + 3).then_some((i, end))
         } else if at_word_start && b[i..].starts_with(b"eyJ") {
@@ -102,6 +104,38 @@ fn json_secret_value(b: &[u8], i: usize) -> Option<(usize, usize)> {
     (end > start).then_some((start, end))
 }
 
+/// Shortest run of token characters that [`redact_excerpt`] treats as a
+/// possible secret. Sign-in tokens and secret keys are far longer; trace ids
+/// (32 hex digits) would be caught too, which is why this is for excerpts only.
+const LONG_RUN: usize = 24;
+
+/// For excerpts of bodies that could not be read: [`redact`], then every run
+/// of at least 24 token characters (base64url, `.`, `/`, `+`, `=`, `~`) is
+/// replaced too. A garbled body can hide a token where no pattern finds it;
+/// a long unbroken run is what is left of it.
+pub(crate) fn redact_excerpt(text: &str) -> String {
+    let first = redact(text);
+    let b = first.as_bytes();
+    let mut out = String::with_capacity(first.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if is_token_char(b[i]) {
+            let run = b[i..].iter().take_while(|&&c| is_token_char(c)).count();
+            if run >= LONG_RUN {
+                out.push_str(&first[copied..i]);
+                out.push_str(REDACTED);
+                copied = i + run;
+            }
+            i += run;
+        } else {
+            i += 1;
+        }
+    }
+    out.push_str(&first[copied..]);
+    out
+}
+
 /// Redacts `value` in place inside a JSON tree: every string is passed
 /// through [`redact`], and the values of secret keys are replaced outright.
 pub(crate) fn redact_json(value: &mut serde_json::Value) {
@@ -155,6 +189,7 @@ mod tests {
                 r#"{"url" : "[redacted]", "n":1}"#,
             ),
             ("risk_factor stays", "risk_factor stays"),
+            ("code x_sk_live_K3Y", "code x_[redacted]"),
             ("sk_ alone", "sk_ alone"),
             (
                 "unterminated \"token\":\"abc",
@@ -165,6 +200,17 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(redact(input), expected, "{input:?}");
         }
+    }
+
+    #[test]
+    fn excerpts_lose_long_runs() {
+        let garbled = r#"{"token":"eyJhbGciOiJSUzI1NiJ9."yJzaWQiOiJTRU5USU5FTCJ9.SENTINELsignaturetok","n":1}"#;
+        let r = redact_excerpt(garbled);
+        assert!(!r.contains("SENTINEL"), "{r}");
+        assert_eq!(
+            redact_excerpt("<h1>502 Bad Gateway</h1>"),
+            "<h1>502 Bad Gateway</h1>"
+        );
     }
 
     #[test]

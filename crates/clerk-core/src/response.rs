@@ -16,7 +16,7 @@ use crate::error::{
     ApiError, ClerkError, DecodeError, Error, ResponseTiming, RetryAfter, UnexpectedResponse,
 };
 use crate::model::SignInToken;
-use crate::redact::{redact, redact_json};
+use crate::redact::{redact, redact_excerpt, redact_json};
 
 /// The header Clerk may put its trace id in.
 pub const CLERK_TRACE_ID: HeaderName = HeaderName::from_static("clerk-trace-id");
@@ -193,7 +193,7 @@ fn unexpected(status: StatusCode, headers: &HeaderMap, body: &[u8], reason: &'st
     while cut > 0 && cut < body.len() && (body[cut] & 0xC0) == 0x80 {
         cut -= 1;
     }
-    let excerpt = redact(&String::from_utf8_lossy(&body[..cut]));
+    let excerpt = redact_excerpt(&String::from_utf8_lossy(&body[..cut]));
     let content_type = headers
         .get(CONTENT_TYPE)
         .map(|v| redact(&String::from_utf8_lossy(v.as_bytes())));
