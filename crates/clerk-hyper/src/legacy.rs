@@ -1,0 +1,244 @@
+//! The ready-made path: hyper-util's pooled client on tokio.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::Uri;
+use http_body_util::Full;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::{Connect, HttpConnector};
+use hyper_util::rt::{TokioExecutor, TokioTimer as HyperTokioTimer};
+
+use crate::error::{BoxError, BuildError, ConnectTimedOut, Error};
+use crate::transport::{Backend, Builder, HyperTransport, SendFuture};
+
+struct LegacyBackend<C> {
+    client: Client<C, Full<Bytes>>,
+}
+
+impl<C> Backend for LegacyBackend<C>
+where
+    C: Connect + Clone + Send + Sync + 'static,
+{
+    fn send(
+        &self,
+        request: http::Request<Full<Bytes>>,
+    ) -> SendFuture<'_, Result<http::Response<hyper::body::Incoming>, Error>> {
+        let pending = self.client.request(request);
+        Box::pin(async move { pending.await.map_err(classify) })
+    }
+}
+
+/// Sorts a legacy-client error into connect-time (nothing sent) and
+/// exchange-time failures.
+fn classify(err: hyper_util::client::legacy::Error) -> Error {
+    if err.is_connect() {
+        Error::from_connect(Box::new(err))
+    } else {
+        Error::from_exchange(Box::new(err))
+    }
+}
+
+/// Wraps a connector so that opening a connection, TLS handshake included,
+/// has a deadline.
+#[derive(Clone)]
+struct TimeoutConnector<S> {
+    inner: S,
+    timeout: Option<Duration>,
+}
+
+impl<S> tower_service::Service<Uri> for TimeoutConnector<S>
+where
+    S: tower_service::Service<Uri>,
+    S::Error: Into<BoxError>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<S::Response, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        let connecting = self.inner.call(uri);
+        let timeout = self.timeout;
+        Box::pin(async move {
+            match timeout {
+                Some(after) => match tokio::time::timeout(after, connecting).await {
+                    Ok(result) => result.map_err(Into::into),
+                    Err(_elapsed) => Err(Box::new(ConnectTimedOut(after)) as BoxError),
+                },
+                None => connecting.await.map_err(Into::into),
+            }
+        })
+    }
+}
+
+impl HyperTransport {
+    /// The ready-made transport: HTTPS through rustls (ring) with the bundled
+    /// Mozilla roots, HTTP/2 or HTTP/1.1 by ALPN, a connection pool, and the
+    /// default limits (10 s per request, 5 s to connect, 1 MiB of body).
+    ///
+    /// Needs a tokio runtime when sending (not when constructing).
+    ///
+    /// # Panics
+    ///
+    /// Never with the default features. Without `webpki-roots` there are no
+    /// roots to trust, so this panics; use
+    /// [`builder`](HyperTransport::builder) and add roots instead.
+    ///
+    /// ```
+    /// let transport = clerk_hyper::HyperTransport::new();
+    /// assert_eq!(transport.max_body_bytes(), 1024 * 1024);
+    /// ```
+    pub fn new() -> Self {
+        match Builder::default().build() {
+            Ok(transport) => transport,
+            Err(e) => panic!("clerk-hyper: the default transport cannot be built: {e}"),
+        }
+    }
+
+    /// Wraps a hyper-util client you already have, so Clerk calls share its
+    /// connection pool, connector (proxy, DNS, TLS) and settings.
+    ///
+    /// The default request timeout, body cap and cleartext rule apply; see
+    /// [`Builder::build_with_client`] to change them. The connect timeout is
+    /// the connector's business here.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use clerk_hyper::http_body_util::Full;
+    /// use clerk_hyper::hyper_util::client::legacy::{Client, connect::HttpConnector};
+    /// use clerk_hyper::hyper_util::rt::TokioExecutor;
+    ///
+    /// let client: Client<HttpConnector, Full<Bytes>> =
+    ///     Client::builder(TokioExecutor::new()).build(HttpConnector::new());
+    /// let transport = clerk_hyper::HyperTransport::from_client(client);
+    /// # drop(transport);
+    /// ```
+    pub fn from_client<C>(client: Client<C, Full<Bytes>>) -> Self
+    where
+        C: Connect + Clone + Send + Sync + 'static,
+    {
+        Builder::default().build_with_client(client)
+    }
+}
+
+impl Default for HyperTransport {
+    /// Same as [`HyperTransport::new`].
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Builder {
+    /// Builds the pooled tokio transport.
+    ///
+    /// With `rustls`, `https` goes through rustls (ring provider) with the
+    /// configured roots, offering `h2` and `http/1.1` by ALPN when the `http2`
+    /// feature is on. Without `rustls`, `https` requests fail with
+    /// [`Error::InvalidRequest`]. Plain `http` follows the cleartext rule of
+    /// [`allow_insecure_http`](Builder::allow_insecure_http). Redirects are
+    /// never followed.
+    ///
+    /// # Errors
+    ///
+    /// The TLS settings are unusable: a bad root certificate, or no roots at
+    /// all (no `webpki-roots` feature and none added).
+    ///
+    /// ```
+    /// # #[cfg(feature = "webpki-roots")] {
+    /// let transport = clerk_hyper::HyperTransport::builder()
+    ///     .max_body_bytes(128 * 1024)
+    ///     .build()
+    ///     .expect("bundled roots are usable");
+    /// # drop(transport);
+    /// # }
+    /// ```
+    pub fn build(self) -> Result<HyperTransport, BuildError> {
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+
+        #[cfg(feature = "rustls")]
+        let (connector, https_ok) = {
+            let config = self.tls.client_config()?;
+            let wants = hyper_rustls::HttpsConnectorBuilder::new()
+                .with_tls_config(config)
+                .https_or_http();
+            #[cfg(feature = "http2")]
+            let https = if self.settings.http2_prior_knowledge {
+                wants.enable_http2().wrap_connector(http)
+            } else {
+                wants.enable_http1().enable_http2().wrap_connector(http)
+            };
+            #[cfg(not(feature = "http2"))]
+            let https = wants.enable_http1().wrap_connector(http);
+            (https, true)
+        };
+        #[cfg(not(feature = "rustls"))]
+        let (connector, https_ok) = (http, false);
+
+        let connector = TimeoutConnector {
+            inner: connector,
+            timeout: self.settings.connect_timeout,
+        };
+        let mut client = Client::builder(TokioExecutor::new());
+        client
+            .timer(HyperTokioTimer::new())
+            .pool_timer(HyperTokioTimer::new())
+            .pool_idle_timeout(self.settings.pool_idle_timeout)
+            .pool_max_idle_per_host(self.settings.pool_max_idle_per_host);
+        #[cfg(feature = "http2")]
+        client.http2_only(self.settings.http2_prior_knowledge);
+        let client = client.build(connector);
+
+        Ok(HyperTransport::from_parts(
+            Box::new(LegacyBackend { client }),
+            Arc::new(HyperTokioTimer::new()),
+            self.settings,
+            https_ok,
+            "hyper-util pooled client",
+        ))
+    }
+
+    /// Builds a transport around your hyper-util client, keeping its pool and
+    /// connector; this builder's request timeout, body cap and cleartext rule
+    /// apply on top. Connect timeout, pool, HTTP/2 and TLS settings of this
+    /// builder are not used: the client has its own.
+    ///
+    /// Whether `https` works depends on the client's connector (a bare
+    /// `HttpConnector` refuses it). Needs a tokio runtime when sending.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use clerk_hyper::http_body_util::Full;
+    /// use clerk_hyper::hyper_util::client::legacy::{Client, connect::HttpConnector};
+    /// use clerk_hyper::hyper_util::rt::TokioExecutor;
+    ///
+    /// let client: Client<HttpConnector, Full<Bytes>> =
+    ///     Client::builder(TokioExecutor::new()).build(HttpConnector::new());
+    /// let transport = clerk_hyper::HyperTransport::builder()
+    ///     .request_timeout(std::time::Duration::from_secs(3))
+    ///     .build_with_client(client);
+    /// # drop(transport);
+    /// ```
+    pub fn build_with_client<C>(self, client: Client<C, Full<Bytes>>) -> HyperTransport
+    where
+        C: Connect + Clone + Send + Sync + 'static,
+    {
+        HyperTransport::from_parts(
+            Box::new(LegacyBackend { client }),
+            Arc::new(HyperTokioTimer::new()),
+            self.settings,
+            true,
+            "user-supplied hyper-util client",
+        )
+    }
+}

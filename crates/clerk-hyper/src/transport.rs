@@ -1,0 +1,354 @@
+//! [`HyperTransport`] and its [`Builder`].
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use clerk_core::{HttpRequest, HttpResponse, HttpTransport};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::rt::Timer;
+
+use crate::error::{Error, TimeoutPhase};
+use crate::exchange;
+use crate::policy;
+
+/// A boxed `Send` future, as backends return them.
+pub(crate) type SendFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The part that differs between the pooled tokio client and a user-supplied
+/// connector: turn a request into a response head and a streaming body.
+pub(crate) trait Backend: Send + Sync + 'static {
+    fn send(
+        &self,
+        request: http::Request<Full<Bytes>>,
+    ) -> SendFuture<'_, Result<http::Response<Incoming>, Error>>;
+}
+
+/// The default whole-exchange deadline: 10 seconds.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default deadline for opening a connection (TCP and TLS): 5 seconds.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The default cap on a response body: 1 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// An [`HttpTransport`] for clerk-core built on hyper 1.
+///
+/// Cheap to clone (clones share one connection pool) and `Send + Sync`; the
+/// futures it returns are `Send`, so a client built on it can be used from a
+/// multi-threaded runtime and inside `tokio::spawn`.
+///
+/// Make one with [`HyperTransport::new`] (tokio, HTTPS with bundled roots),
+/// tune it with [`HyperTransport::builder`], reuse your own hyper-util client
+/// with [`HyperTransport::from_client`], or bring your own runtime with
+/// [`HyperTransport::with_connector`].
+///
+/// ```
+/// # #[cfg(feature = "webpki-roots")] {
+/// use std::time::Duration;
+///
+/// let transport = clerk_hyper::HyperTransport::builder()
+///     .request_timeout(Duration::from_secs(5))
+///     .max_body_bytes(64 * 1024)
+///     .build()?;
+/// let also = transport.clone(); // same pool
+/// # drop(also);
+/// # }
+/// # Ok::<(), clerk_hyper::BuildError>(())
+/// ```
+#[derive(Clone)]
+pub struct HyperTransport {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    backend: Box<dyn Backend>,
+    timer: Arc<dyn Timer + Send + Sync>,
+    settings: Settings,
+    https_ok: bool,
+    description: &'static str,
+}
+
+/// Everything a [`Builder`] collects that is not about TLS.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) request_timeout: Option<Duration>,
+    pub(crate) connect_timeout: Option<Duration>,
+    pub(crate) max_body_bytes: usize,
+    pub(crate) allow_insecure_http: bool,
+    #[cfg_attr(not(feature = "http2"), allow(dead_code))]
+    pub(crate) http2_prior_knowledge: bool,
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) pool_idle_timeout: Option<Duration>,
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) pool_max_idle_per_host: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
+            connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            allow_insecure_http: false,
+            http2_prior_knowledge: false,
+            pool_idle_timeout: Some(Duration::from_secs(90)),
+            pool_max_idle_per_host: usize::MAX,
+        }
+    }
+}
+
+impl HyperTransport {
+    /// A builder with the defaults: 10 s request timeout, 5 s connect
+    /// timeout, 1 MiB body cap, `http://` only to loopback.
+    ///
+    /// ```
+    /// let builder = clerk_hyper::HyperTransport::builder()
+    ///     .connect_timeout(std::time::Duration::from_secs(2));
+    /// # drop(builder);
+    /// ```
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    pub(crate) fn from_parts(
+        backend: Box<dyn Backend>,
+        timer: Arc<dyn Timer + Send + Sync>,
+        settings: Settings,
+        https_ok: bool,
+        description: &'static str,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                backend,
+                timer,
+                settings,
+                https_ok,
+                description,
+            }),
+        }
+    }
+
+    /// The whole-exchange deadline, if any.
+    ///
+    /// ```
+    /// # #[cfg(feature = "webpki-roots")] {
+    /// use std::time::Duration;
+    /// let transport = clerk_hyper::HyperTransport::new();
+    /// assert_eq!(transport.request_timeout(), Some(Duration::from_secs(10)));
+    /// # }
+    /// ```
+    pub fn request_timeout(&self) -> Option<Duration> {
+        self.inner.settings.request_timeout
+    }
+
+    /// The cap on a response body, in bytes.
+    ///
+    /// ```
+    /// # #[cfg(feature = "webpki-roots")] {
+    /// let transport = clerk_hyper::HyperTransport::builder().max_body_bytes(4096).build()?;
+    /// assert_eq!(transport.max_body_bytes(), 4096);
+    /// # }
+    /// # Ok::<(), clerk_hyper::BuildError>(())
+    /// ```
+    pub fn max_body_bytes(&self) -> usize {
+        self.inner.settings.max_body_bytes
+    }
+
+    async fn exchange(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+        let inner = &*self.inner;
+        policy::check_uri(
+            request.uri(),
+            inner.settings.allow_insecure_http,
+            inner.https_ok,
+        )?;
+        let method = request.method().clone();
+        let (parts, body) = request.into_parts();
+        let request = http::Request::from_parts(parts, Full::new(body));
+        let limit = inner.settings.max_body_bytes;
+        let whole = async {
+            let response = inner.backend.send(request).await?;
+            exchange::read_capped(response, &method, limit).await
+        };
+        match inner.settings.request_timeout {
+            Some(after) => exchange::deadline(&*inner.timer, after, whole)
+                .await
+                .unwrap_or(Err(Error::timeout(TimeoutPhase::Request, Some(after)))),
+            None => whole.await,
+        }
+    }
+}
+
+impl fmt::Debug for HyperTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HyperTransport")
+            .field("backend", &self.inner.description)
+            .field("settings", &self.inner.settings)
+            .field("https", &self.inner.https_ok)
+            .finish()
+    }
+}
+
+impl HttpTransport for HyperTransport {
+    type Error = Error;
+
+    // The trait leaves `Send` open; this transport promises it.
+    #[allow(refining_impl_trait)]
+    fn send(
+        &self,
+        request: HttpRequest,
+    ) -> impl Future<Output = Result<HttpResponse, Self::Error>> + Send {
+        self.exchange(request)
+    }
+}
+
+/// Settings for a [`HyperTransport`].
+///
+/// Finish with [`build`](Builder::build) (tokio), with
+/// [`build_with_client`](Builder::build_with_client) (your hyper-util client),
+/// or with [`build_with_connector`](Builder::build_with_connector) (your
+/// runtime). Settings that a finishing method cannot honour are documented on
+/// it.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let builder = clerk_hyper::HyperTransport::builder()
+///     .request_timeout(Duration::from_secs(3))
+///     .connect_timeout(Duration::from_secs(1))
+///     .max_body_bytes(256 * 1024)
+///     .allow_insecure_http(false);
+/// # drop(builder);
+/// ```
+#[derive(Clone, Default)]
+#[must_use = "a builder does nothing until it is built"]
+pub struct Builder {
+    pub(crate) settings: Settings,
+    #[cfg(feature = "rustls")]
+    pub(crate) tls: crate::tls::TlsSettings,
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Builder");
+        d.field("settings", &self.settings);
+        #[cfg(feature = "rustls")]
+        d.field("tls", &self.tls);
+        d.finish()
+    }
+}
+
+impl Builder {
+    /// The deadline for the whole exchange: connecting, sending, the response
+    /// head and reading the whole body. Default 10 s; `None` waits forever.
+    ///
+    /// When it runs out the error is [`Error::Timeout`] with
+    /// [`TimeoutPhase::Request`] (or [`TimeoutPhase::Connect`] when the
+    /// connect deadline ran out first).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let b = clerk_hyper::HyperTransport::builder().request_timeout(Duration::from_millis(1500));
+    /// let forever = clerk_hyper::HyperTransport::builder().request_timeout(None);
+    /// # drop((b, forever));
+    /// ```
+    pub fn request_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.settings.request_timeout = timeout.into();
+        self
+    }
+
+    /// The deadline for opening a connection, TCP and TLS handshake together.
+    /// Default 5 s; `None` leaves only the request deadline.
+    ///
+    /// Not applied by [`build_with_client`](Builder::build_with_client): that
+    /// client's connector owns its own connect timeout.
+    ///
+    /// ```
+    /// let b = clerk_hyper::HyperTransport::builder()
+    ///     .connect_timeout(std::time::Duration::from_secs(2));
+    /// # drop(b);
+    /// ```
+    pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.settings.connect_timeout = timeout.into();
+        self
+    }
+
+    /// The most response body the transport reads, in bytes. Default 1 MiB.
+    ///
+    /// A declared `Content-Length` above the cap fails before reading; a body
+    /// without one (chunked, HTTP/2) fails as soon as the running total passes
+    /// the cap. Either way the error is [`Error::BodyTooLarge`].
+    ///
+    /// ```
+    /// let b = clerk_hyper::HyperTransport::builder().max_body_bytes(64 * 1024);
+    /// # drop(b);
+    /// ```
+    pub fn max_body_bytes(mut self, limit: usize) -> Self {
+        self.settings.max_body_bytes = limit;
+        self
+    }
+
+    /// Whether plain `http://` may go to hosts that are not loopback.
+    ///
+    /// Off by default: `http://` is accepted only for `localhost`,
+    /// `127.0.0.0/8` and `::1` (a local mock server), and any other host fails
+    /// with [`Error::InsecureScheme`] before a connection is opened, so the
+    /// secret key in `Authorization` never crosses a network in cleartext by
+    /// mistake. Turn it on only behind a TLS-terminating proxy you trust.
+    ///
+    /// ```
+    /// let b = clerk_hyper::HyperTransport::builder().allow_insecure_http(true);
+    /// # drop(b);
+    /// ```
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.settings.allow_insecure_http = allow;
+        self
+    }
+
+    /// Speak HTTP/2 from the first byte, without negotiation.
+    ///
+    /// Over `https` this offers only `h2` in ALPN; over cleartext `http` it is
+    /// h2c with prior knowledge, which only a server that expects it (a local
+    /// test server) understands. Off by default: HTTPS negotiates HTTP/2 or
+    /// HTTP/1.1 by ALPN, cleartext uses HTTP/1.1.
+    ///
+    /// ```
+    /// let b = clerk_hyper::HyperTransport::builder().http2_prior_knowledge(true);
+    /// # drop(b);
+    /// ```
+    #[cfg(feature = "http2")]
+    pub fn http2_prior_knowledge(mut self, enabled: bool) -> Self {
+        self.settings.http2_prior_knowledge = enabled;
+        self
+    }
+
+    /// How long an idle pooled connection is kept. Default 90 s; `None` keeps
+    /// it until the server closes it. Applies to [`build`](Builder::build).
+    ///
+    /// ```
+    /// let b = clerk_hyper::HyperTransport::builder()
+    ///     .pool_idle_timeout(std::time::Duration::from_secs(30));
+    /// # drop(b);
+    /// ```
+    #[cfg(feature = "tokio")]
+    pub fn pool_idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.settings.pool_idle_timeout = timeout.into();
+        self
+    }
+
+    /// The most idle connections kept per host. Default unbounded; `0`
+    /// disables pooling. Applies to [`build`](Builder::build).
+    ///
+    /// ```
+    /// let b = clerk_hyper::HyperTransport::builder().pool_max_idle_per_host(4);
+    /// # drop(b);
+    /// ```
+    #[cfg(feature = "tokio")]
+    pub fn pool_max_idle_per_host(mut self, max: usize) -> Self {
+        self.settings.pool_max_idle_per_host = max;
+        self
+    }
+}
