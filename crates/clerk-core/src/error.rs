@@ -29,24 +29,19 @@ use http::StatusCode;
 /// assert_eq!(err.clerk_trace_id(), Some("abc"));
 /// assert!(!err.is_retryable());
 /// ```
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum Error<E = Infallible> {
     /// The transport could not get a response.
-    #[error(transparent)]
     Transport(TransportFailure<E>),
     /// Clerk answered with an error status and a Clerk error body.
-    #[error(transparent)]
     Api(Box<ApiError>),
     /// The answer was not what Clerk sends: HTML from a proxy, an empty body,
     /// a redirect, an encoding that was not asked for.
-    #[error(transparent)]
     UnexpectedResponse(Box<UnexpectedResponse>),
     /// A successful status whose JSON body does not fit the schema.
-    #[error(transparent)]
     Decode(Box<DecodeError>),
     /// The input was refused before any request existed.
-    #[error(transparent)]
     InvalidInput(InvalidInput),
 }
 
@@ -204,6 +199,27 @@ impl Error<Infallible> {
     }
 }
 
+impl<E: fmt::Display> fmt::Display for Error<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Transport(e) => e.fmt(f),
+            Error::Api(e) => e.fmt(f),
+            Error::UnexpectedResponse(e) => e.fmt(f),
+            Error::Decode(e) => e.fmt(f),
+            Error::InvalidInput(e) => e.fmt(f),
+        }
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for Error<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Transport(e) => Some(&e.source),
+            _ => None,
+        }
+    }
+}
+
 impl<E> From<InvalidInput> for Error<E> {
     fn from(e: InvalidInput) -> Self {
         Error::InvalidInput(e)
@@ -313,8 +329,7 @@ impl<E: std::error::Error + 'static> std::error::Error for TransportFailure<E> {
 /// let e = clerk_core::InvalidInput::new("sign_in_token_id", "must not be empty");
 /// assert_eq!(e.to_string(), "invalid `sign_in_token_id`: must not be empty");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid `{field}`: {problem}")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidInput {
     field: &'static str,
     problem: Cow<'static, str>,
@@ -353,6 +368,14 @@ impl InvalidInput {
     }
 }
 
+impl fmt::Display for InvalidInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid `{}`: {}", self.field, self.problem)
+    }
+}
+
+impl std::error::Error for InvalidInput {}
+
 /// One entry of Clerk's `errors` array.
 ///
 /// ```
@@ -362,20 +385,16 @@ impl InvalidInput {
 /// assert_eq!(e.code, "form_param_missing");
 /// assert_eq!(e.meta.unwrap()["param_name"], "user_id");
 /// ```
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct ClerkError {
     /// A short message.
-    #[serde(default)]
     pub message: String,
     /// A longer, human-readable message.
-    #[serde(default)]
     pub long_message: Option<String>,
     /// The machine-readable code, such as `form_param_missing`.
-    #[serde(default)]
     pub code: String,
     /// Extra details, such as `param_name`.
-    #[serde(default)]
     pub meta: Option<serde_json::Map<String, serde_json::Value>>,
 }
 

@@ -50,6 +50,7 @@
 
 mod client;
 mod config;
+mod de;
 mod error;
 mod httpdate;
 mod model;

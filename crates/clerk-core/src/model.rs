@@ -3,8 +3,6 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use serde::{Deserialize, Deserializer, Serialize};
-
 use crate::error::InvalidInput;
 use crate::secret::SecretString;
 
@@ -23,17 +21,14 @@ use crate::secret::SecretString;
 /// assert_eq!(request.user_id(), "user_2abc");
 /// assert_eq!(request.expires_in_seconds_value(), Some(600));
 /// ```
-#[derive(Clone, PartialEq, Eq, Serialize)]
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CreateSignInTokenRequest {
     user_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     org_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     expires_in_seconds: Option<u64>,
     /// A `Duration` that could not be turned into whole seconds; reported when
     /// the request is built.
-    #[serde(skip)]
     invalid_duration: Option<Duration>,
 }
 
@@ -235,28 +230,6 @@ impl fmt::Display for SignInTokenStatus {
     }
 }
 
-impl<'de> Deserialize<'de> for SignInTokenStatus {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl serde::de::Visitor<'_> for Visitor {
-            type Value = SignInTokenStatus;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a sign-in token status string")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(SignInTokenStatus::from(v))
-            }
-        }
-        deserializer.deserialize_str(Visitor)
-    }
-}
-
-impl Serialize for SignInTokenStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
 /// A Unix timestamp in **milliseconds**, as Clerk sends them.
 ///
 /// ```
@@ -266,8 +239,7 @@ impl Serialize for SignInTokenStatus {
 /// let t = UnixMillis::new(1_638_000_669_544);
 /// assert_eq!(t.to_system_time(), Some(UNIX_EPOCH + Duration::from_millis(1_638_000_669_544)));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct UnixMillis(i64);
 
 impl UnixMillis {
@@ -325,7 +297,7 @@ impl UnixMillis {
 /// assert_eq!(token.token.as_ref().unwrap().expose_secret(), "eyJ.x.y");
 /// assert!(!format!("{token:?}").contains("eyJ"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SignInToken {
     /// Always `sign_in_token`.
@@ -338,10 +310,8 @@ pub struct SignInToken {
     pub user_id: String,
     /// The JWT to hand to the Frontend API's `ticket` strategy. Absent after a
     /// revoke.
-    #[serde(default)]
     pub token: Option<SecretString>,
     /// A url that signs the user in (it embeds the token). May be null.
-    #[serde(default)]
     pub url: Option<SecretString>,
     /// When the token was created.
     pub created_at: UnixMillis,

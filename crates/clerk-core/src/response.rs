@@ -10,11 +10,9 @@
 
 use http::header::{CONTENT_ENCODING, CONTENT_TYPE, DATE, RETRY_AFTER};
 use http::{HeaderMap, HeaderName, StatusCode};
-use serde::Deserialize;
 
-use crate::error::{
-    ApiError, ClerkError, DecodeError, Error, ResponseTiming, RetryAfter, UnexpectedResponse,
-};
+use crate::de::ClerkErrors;
+use crate::error::{ApiError, DecodeError, Error, ResponseTiming, RetryAfter, UnexpectedResponse};
 use crate::model::SignInToken;
 use crate::redact::{redact, redact_excerpt, redact_json};
 
@@ -125,16 +123,6 @@ pub fn sign_in_token<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<Sig
             "error status without a Clerk error body",
         )),
     }
-}
-
-/// Clerk's error body, leniently: `errors` must be an array of objects.
-#[derive(Deserialize)]
-struct ClerkErrors {
-    errors: Vec<ClerkError>,
-    #[serde(default)]
-    meta: Option<serde_json::Map<String, serde_json::Value>>,
-    #[serde(default)]
-    clerk_trace_id: Option<String>,
 }
 
 fn clerk_errors(body: &[u8]) -> Option<ClerkErrors> {

@@ -3,7 +3,6 @@
 use std::fmt;
 
 use http::HeaderValue;
-use serde::{Deserialize, Deserializer};
 
 /// A string that hides itself from `Debug` and `Display`.
 ///
@@ -57,50 +56,60 @@ impl fmt::Display for SecretString {
     }
 }
 
-impl<'de> Deserialize<'de> for SecretString {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(SecretString::new)
-    }
-}
-
 /// Why a secret key was refused.
 ///
 /// ```
 /// use clerk_core::{SecretKey, SecretKeyError};
 /// assert_eq!(SecretKey::new("").unwrap_err(), SecretKeyError::Empty);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SecretKeyError {
     /// The key is empty.
-    #[error("the secret key is empty")]
     Empty,
     /// The key contains whitespace, often a copy-paste accident.
-    #[error("the secret key contains whitespace at byte {position}")]
     Whitespace {
         /// Byte offset of the first whitespace character.
         position: usize,
     },
     /// The key contains a control character or a byte that cannot be sent in
     /// an HTTP header.
-    #[error("the secret key contains a control or non-ASCII character at byte {position}")]
     InvalidCharacter {
         /// Byte offset of the first offending character.
         position: usize,
     },
     /// The environment variable is not set.
-    #[error("the environment variable {name} is not set")]
     EnvMissing {
         /// The variable's name.
         name: &'static str,
     },
     /// The environment variable is not valid Unicode.
-    #[error("the environment variable {name} is not valid Unicode")]
     EnvNotUnicode {
         /// The variable's name.
         name: &'static str,
     },
 }
+
+impl fmt::Display for SecretKeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("the secret key is empty"),
+            Self::Whitespace { position } => {
+                write!(f, "the secret key contains whitespace at byte {position}")
+            }
+            Self::InvalidCharacter { position } => write!(
+                f,
+                "the secret key contains a control or non-ASCII character at byte {position}"
+            ),
+            Self::EnvMissing { name } => write!(f, "the environment variable {name} is not set"),
+            Self::EnvNotUnicode { name } => {
+                write!(f, "the environment variable {name} is not valid Unicode")
+            }
+        }
+    }
+}
+
+impl std::error::Error for SecretKeyError {}
 
 /// A Clerk secret key (`sk_test_…` or `sk_live_…`).
 ///

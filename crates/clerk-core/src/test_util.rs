@@ -40,22 +40,31 @@ use crate::transport::{
 /// assert!(MockTransportError::ConnectionRefused.is_request_not_sent());
 /// assert!(MockTransportError::Timeout.is_timeout());
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum MockTransportError {
     /// The connection was refused: known not to have been sent.
-    #[error("connection refused")]
     ConnectionRefused,
     /// The connection was reset after the request was written.
-    #[error("connection reset by peer")]
     ConnectionReset,
     /// No answer in time, after the request was written.
-    #[error("timed out")]
     Timeout,
     /// The test sent more requests than it queued answers for.
-    #[error("no response queued for this request")]
     Exhausted,
 }
+
+impl std::fmt::Display for MockTransportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::ConnectionRefused => "connection refused",
+            Self::ConnectionReset => "connection reset by peer",
+            Self::Timeout => "timed out",
+            Self::Exhausted => "no response queued for this request",
+        })
+    }
+}
+
+impl std::error::Error for MockTransportError {}
 
 impl TransportError for MockTransportError {
     fn is_request_not_sent(&self) -> bool {
