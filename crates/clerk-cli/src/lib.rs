@@ -32,9 +32,9 @@
 //! | `clerk_core::Error::UnexpectedResponse` (an answer without a Clerk error body, such as a proxy's HTML 502) | 3 |
 //! | `clerk_core::Error::Decode` (a success whose body does not fit the schema) | 3 |
 //!
-//! A request refused before connecting is not retried: the CLI's timer
-//! declines to wait once the transport has refused, which makes the client
-//! return at once.
+//! A request refused before connecting is not retried: clerk-hyper marks
+//! such failures (and refused certificates) permanent, and clerk-core's retry
+//! policy does not retry permanent failures.
 #![deny(missing_docs)]
 
 mod cli;
@@ -43,19 +43,17 @@ mod mock_server;
 mod output;
 mod transport;
 
-use std::cell::Cell;
 use std::ffi::OsString;
 use std::io::Write as _;
-use std::rc::Rc;
 use std::time::Duration;
 
 use clap::Parser as _;
 use clerk_core::{Client, CreateSignInTokenRequest, RetryPolicy, SecretKey};
-use clerk_hyper::HyperTransport;
+use clerk_hyper::{HyperTransport, TokioTimer};
 
 use crate::cli::{Cli, Command, Globals};
 use crate::failure::Failure;
-use crate::transport::{CliTimer, LoggingTransport};
+use crate::transport::LoggingTransport;
 
 /// The secret key `--mock` uses against its embedded server.
 pub const MOCK_SECRET_KEY: &str = "sk_test_mock";
@@ -198,13 +196,12 @@ async fn call(cli: Globals, operation: Operation) -> Result<(), Failure> {
     let transport = transport
         .build()
         .map_err(|e| Failure::no_answer(format!("cannot set up HTTPS: {e}")))?;
-    let refused = Rc::new(Cell::new(false));
-    let transport = LoggingTransport::new(transport, cli.verbose, Rc::clone(&refused));
+    let transport = LoggingTransport::new(transport, cli.verbose);
 
     let mut builder = Client::builder(key)
         .base_url(base_url)
         .user_agent_suffix(concat!("clerk-cli/", env!("CARGO_PKG_VERSION")))
-        .timer(CliTimer::new(refused))
+        .timer(TokioTimer)
         .retry_policy(RetryPolicy::default().with_max_retries(cli.max_retries));
     if let Some(version) = cli.api_version {
         builder = builder.api_version(version);

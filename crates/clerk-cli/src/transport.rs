@@ -1,18 +1,15 @@
 //! The CLI's transport: clerk-hyper's, plus one stderr line per attempt with
-//! `-v`, and a timer that stops retrying what can never succeed.
+//! `-v`.
 
 use std::cell::Cell;
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use clerk_core::{CLERK_TRACE_ID, HttpRequest, HttpResponse, HttpTransport, Timer};
-use clerk_hyper::{Error as HyperError, HyperTransport, TokioTimer};
+use clerk_core::{CLERK_TRACE_ID, HttpRequest, HttpResponse, HttpTransport};
+use clerk_hyper::{Error as HyperError, HyperTransport};
 
-/// Wraps [`HyperTransport`]: counts attempts, logs each one with `-v`, and
-/// flags refusals made before connecting (plain http to a remote host, a
-/// request that cannot be sent), which no retry can fix.
+/// Wraps [`HyperTransport`]: counts attempts and logs each one with `-v`.
 ///
 /// The log line holds the method, the path, the status, the duration and the
 /// `Clerk-Trace-Id`: never a header of the request (the key travels in
@@ -22,17 +19,15 @@ pub(crate) struct LoggingTransport {
     inner: HyperTransport,
     verbose: bool,
     attempts: Cell<u32>,
-    refused: Rc<Cell<bool>>,
 }
 
 impl LoggingTransport {
-    /// Wraps `inner`; `refused` is shared with the [`CliTimer`].
-    pub(crate) fn new(inner: HyperTransport, verbose: bool, refused: Rc<Cell<bool>>) -> Self {
+    /// Wraps `inner`.
+    pub(crate) fn new(inner: HyperTransport, verbose: bool) -> Self {
         Self {
             inner,
             verbose,
             attempts: Cell::new(0),
-            refused,
         }
     }
 
@@ -53,10 +48,6 @@ impl HttpTransport for LoggingTransport {
         let started = Instant::now();
         let result = self.inner.send(request).await;
         let elapsed = started.elapsed();
-        if let Err(HyperError::InsecureScheme { .. } | HyperError::InvalidRequest { .. }) = &result
-        {
-            self.refused.set(true);
-        }
         if self.verbose {
             let mut line = format!("attempt {attempt}: {method} {path} -> ");
             match &result {
@@ -90,29 +81,6 @@ impl HttpTransport for LoggingTransport {
             let _ = std::io::stderr().lock().write_all(line.as_bytes());
         }
         result
-    }
-}
-
-/// Paces retries on tokio's clock, and declines to wait (so the client
-/// returns at once) after the transport refused a request before connecting.
-pub(crate) struct CliTimer {
-    refused: Rc<Cell<bool>>,
-}
-
-impl CliTimer {
-    /// A timer that watches the transport's `refused` flag.
-    pub(crate) fn new(refused: Rc<Cell<bool>>) -> Self {
-        Self { refused }
-    }
-}
-
-impl Timer for CliTimer {
-    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> {
-        TokioTimer.sleep(duration)
-    }
-
-    fn can_sleep(&self) -> bool {
-        !self.refused.get()
     }
 }
 

@@ -261,7 +261,7 @@ impl ConfigBuilder {
             None => HeaderValue::from_static(USER_AGENT),
             Some(suffix) => {
                 let full = format!("{USER_AGENT} {suffix}");
-                if suffix.trim().is_empty() || full.chars().any(|c| c.is_control()) {
+                if suffix.trim().is_empty() || !suffix.bytes().all(|b| (0x20..0x7f).contains(&b)) {
                     return Err(InvalidInput::new(
                         "user_agent_suffix",
                         "must be non-empty printable ASCII",
@@ -318,12 +318,20 @@ fn parse_base_url(base: &str) -> Result<(Scheme, Authority, String), InvalidInpu
     if authority.host().is_empty() {
         return Err(bad("needs a host"));
     }
+    if let Some((_, port)) = authority.as_str().rsplit_once(':') {
+        if !port.contains(']') && port.parse::<u16>().is_err() {
+            return Err(bad("port must be a number from 0 to 65535"));
+        }
+    }
     if uri.query().is_some() || base.contains('#') {
         return Err(bad("must not have a query or a fragment"));
     }
     let path = uri.path();
     let prefix = path.trim_end_matches('/');
-    if prefix.split('/').any(|seg| seg == "." || seg == "..") {
+    if prefix.split('/').any(|seg| {
+        let decoded = seg.replace("%2e", ".").replace("%2E", ".");
+        decoded == "." || decoded == ".."
+    }) {
         return Err(bad("must not contain `.` or `..` segments"));
     }
     if prefix.contains("//") {
@@ -382,6 +390,9 @@ mod tests {
             "https://api.clerk.com/v1/../admin",
             "https://api.clerk.com//v1",
             "https://exa mple.com",
+            "https://x/%2e%2e/admin",
+            "https://x/v1/%2E",
+            "https://x:99999/v1",
         ] {
             let err = Config::builder(key()).base_url(bad).build().unwrap_err();
             assert_eq!(err.field(), "base_url", "{bad:?}");
@@ -409,6 +420,15 @@ mod tests {
                 .build()
                 .is_err()
         );
+        for non_ascii in ["caf\u{e9}/1", "a\u{2028}b", "tab\there"] {
+            assert!(
+                Config::builder(key())
+                    .user_agent_suffix(non_ascii)
+                    .build()
+                    .is_err(),
+                "{non_ascii:?}"
+            );
+        }
         let c = Config::builder(key())
             .user_agent_suffix("clerk-hyper/0.1.0")
             .build()

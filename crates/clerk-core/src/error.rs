@@ -121,7 +121,8 @@ impl<E> Error<E> {
         }
     }
 
-    /// Whether trying again could help: transport failures, 408, 429, and
+    /// Whether trying again could help: transport failures (except
+    /// [permanent](crate::TransportError::is_permanent) ones), 408, 429, and
     /// 500, 502, 503, 504. It says nothing about whether a retry is *safe*:
     /// create is not idempotent, which the [retry policy](crate::RetryPolicy)
     /// takes into account.
@@ -132,7 +133,7 @@ impl<E> Error<E> {
     /// ```
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Transport(_) => true,
+            Error::Transport(t) => !t.permanent,
             Error::Api(_) | Error::UnexpectedResponse(_) => {
                 self.status().is_some_and(retryable_status)
             }
@@ -243,6 +244,7 @@ pub struct TransportFailure<E> {
     source: E,
     request_not_sent: bool,
     timeout: bool,
+    permanent: bool,
 }
 
 impl<E: crate::TransportError> TransportFailure<E> {
@@ -256,6 +258,7 @@ impl<E: crate::TransportError> TransportFailure<E> {
         Self {
             request_not_sent: source.is_request_not_sent(),
             timeout: source.is_timeout(),
+            permanent: source.is_permanent(),
             source,
         }
     }
@@ -280,6 +283,16 @@ impl<E> TransportFailure<E> {
     /// ```
     pub fn is_timeout(&self) -> bool {
         self.timeout
+    }
+
+    /// Whether sending again cannot help.
+    ///
+    /// ```
+    /// use clerk_core::{GenericTransportError, TransportFailure};
+    /// assert!(TransportFailure::new(GenericTransportError::new("x").permanent()).is_permanent());
+    /// ```
+    pub fn is_permanent(&self) -> bool {
+        self.permanent
     }
 
     /// The transport's own error.

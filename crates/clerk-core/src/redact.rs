@@ -147,19 +147,24 @@ pub(crate) fn redact_json(value: &mut serde_json::Value) {
             }
         }
         serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
-        serde_json::Value::Object(map) => {
-            for (k, v) in map.iter_mut() {
-                let secret_key = SECRET_JSON_KEYS
-                    .iter()
-                    .any(|s| s.trim_matches('"').eq_ignore_ascii_case(k));
-                if secret_key && v.is_string() {
-                    *v = serde_json::Value::String(REDACTED.to_owned());
-                } else {
-                    redact_json(v);
-                }
-            }
-        }
+        serde_json::Value::Object(map) => redact_json_map(map),
         _ => {}
+    }
+}
+
+/// [`redact_json`] for an object: the values of secret keys (`token`, `url`,
+/// `secret_key`, `authorization`, whatever their case) are replaced whatever
+/// their type, the rest recursively redacted.
+pub(crate) fn redact_json_map(map: &mut serde_json::Map<String, serde_json::Value>) {
+    for (k, v) in map.iter_mut() {
+        let secret_key = SECRET_JSON_KEYS
+            .iter()
+            .any(|s| s.trim_matches('"').eq_ignore_ascii_case(k));
+        if secret_key && !v.is_null() {
+            *v = serde_json::Value::String(REDACTED.to_owned());
+        } else {
+            redact_json(v);
+        }
     }
 }
 
@@ -222,5 +227,17 @@ mod tests {
         redact_json(&mut v);
         assert!(!v.to_string().contains("SENTINEL"), "{v}");
         assert_eq!(v["n"], 3);
+        // A map's own secret keys, whatever the value's type (found by fuzzing).
+        let mut map = serde_json::json!({"a": 1, "token": "SENTINELtok0123", "URL": ["SENTINEL"]})
+            .as_object()
+            .cloned()
+            .unwrap();
+        redact_json_map(&mut map);
+        assert!(
+            !serde_json::Value::Object(map.clone())
+                .to_string()
+                .contains("SENTINEL")
+        );
+        assert_eq!(map["a"], 1);
     }
 }

@@ -14,7 +14,7 @@ use http::{HeaderMap, HeaderName, StatusCode};
 use crate::de::ClerkErrors;
 use crate::error::{ApiError, DecodeError, Error, ResponseTiming, RetryAfter, UnexpectedResponse};
 use crate::model::SignInToken;
-use crate::redact::{redact, redact_excerpt, redact_json};
+use crate::redact::{redact, redact_excerpt, redact_json_map};
 
 /// The header Clerk may put its trace id in.
 pub const CLERK_TRACE_ID: HeaderName = HeaderName::from_static("clerk-trace-id");
@@ -99,13 +99,13 @@ pub fn sign_in_token<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<Sig
                     e.long_message = e.long_message.map(|m| redact(&m));
                     e.code = redact(&e.code);
                     if let Some(meta) = &mut e.meta {
-                        meta.values_mut().for_each(redact_json);
+                        redact_json_map(meta);
                     }
                     e
                 })
                 .collect();
             let meta = parsed.meta.map(|mut m| {
-                m.values_mut().for_each(redact_json);
+                redact_json_map(&mut m);
                 m
             });
             Err(Error::Api(Box::new(ApiError {

@@ -49,6 +49,8 @@ pub enum MockTransportError {
     ConnectionReset,
     /// No answer in time, after the request was written.
     Timeout,
+    /// Refused by rule before sending; retrying cannot help.
+    Refused,
     /// The test sent more requests than it queued answers for.
     Exhausted,
 }
@@ -59,6 +61,7 @@ impl std::fmt::Display for MockTransportError {
             Self::ConnectionRefused => "connection refused",
             Self::ConnectionReset => "connection reset by peer",
             Self::Timeout => "timed out",
+            Self::Refused => "refused by the transport's rules",
             Self::Exhausted => "no response queued for this request",
         })
     }
@@ -68,7 +71,10 @@ impl std::error::Error for MockTransportError {}
 
 impl TransportError for MockTransportError {
     fn is_request_not_sent(&self) -> bool {
-        matches!(self, Self::ConnectionRefused)
+        matches!(self, Self::ConnectionRefused | Self::Refused)
+    }
+    fn is_permanent(&self) -> bool {
+        matches!(self, Self::Refused)
     }
     fn is_timeout(&self) -> bool {
         matches!(self, Self::Timeout)

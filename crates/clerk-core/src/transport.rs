@@ -81,6 +81,14 @@ pub trait TransportError: StdError + 'static {
     fn is_timeout(&self) -> bool {
         false
     }
+
+    /// `true` when sending again cannot help: the transport refused the
+    /// request by rule (a cleartext URL to a remote host, a malformed request)
+    /// or the peer's certificate was rejected. The client then returns at once
+    /// instead of retrying.
+    fn is_permanent(&self) -> bool {
+        false
+    }
 }
 
 impl TransportError for std::io::Error {
@@ -116,6 +124,7 @@ pub struct GenericTransportError {
     message: String,
     not_sent: bool,
     timeout: bool,
+    permanent: bool,
     source: Option<Box<dyn StdError + Send + Sync + 'static>>,
 }
 
@@ -131,6 +140,7 @@ impl GenericTransportError {
             message: message.into(),
             not_sent: false,
             timeout: false,
+            permanent: false,
             source: None,
         }
     }
@@ -154,6 +164,17 @@ impl GenericTransportError {
     /// ```
     pub fn timeout(mut self) -> Self {
         self.timeout = true;
+        self
+    }
+
+    /// Marks the failure as one that sending again cannot cure.
+    ///
+    /// ```
+    /// use clerk_core::TransportError;
+    /// assert!(clerk_core::GenericTransportError::new("refused by rule").permanent().is_permanent());
+    /// ```
+    pub fn permanent(mut self) -> Self {
+        self.permanent = true;
         self
     }
 
@@ -191,6 +212,9 @@ impl TransportError for GenericTransportError {
     }
     fn is_timeout(&self) -> bool {
         self.timeout
+    }
+    fn is_permanent(&self) -> bool {
+        self.permanent
     }
 }
 

@@ -156,6 +156,19 @@ fn revoke_retries_5xx_and_transport_failures_up_to_the_limit() {
 }
 
 #[test]
+fn permanent_transport_failures_are_not_retried() {
+    let transport = MockTransport::new();
+    let timer = FakeTimer::default();
+    transport.push_error(MockTransportError::Refused);
+    transport.push_json(200, sentinel_token_json("revoked"));
+    let err = block_on(client(&transport, &timer).revoke_sign_in_token("sit_1")).unwrap_err();
+    assert!(!err.is_retryable());
+    assert!(err.is_request_not_sent());
+    assert_eq!(transport.requests().len(), 1);
+    assert!(timer.0.borrow().is_empty());
+}
+
+#[test]
 fn client_errors_are_not_retried() {
     for status in [400, 401, 403, 404, 422] {
         let transport = MockTransport::new();

@@ -120,6 +120,23 @@ fn hostile_replies() -> Vec<http::Response<bytes::Bytes>> {
     out
 }
 
+/// Found by the `response_parser` fuzz target: a `meta` map's own `token`
+/// key, at the top level and inside an error, kept as sent.
+#[test]
+fn fuzz_regression_meta_secret_keys() {
+    for body in [
+        r#"{"errors":[{"meta":{"a":1,"token":"SENTINELtok0123"}}]}"#,
+        r#"{"errors":[],"meta":{"a":1,"token":"SENTINELtok0123"}}"#,
+        r#"{"errors":[{"meta":{"Url":"SENTINEL","secret_key":7,"authorization":{"x":"SENTINEL"}}}]}"#,
+    ] {
+        let err = response::sign_in_token(&json_response(422, body)).unwrap_err();
+        check(body, &err);
+        let api = err.as_api_error().unwrap();
+        assert_clean("meta()", &format!("{:?}", api.meta()));
+        assert_clean("errors()", &format!("{:?}", api.errors()));
+    }
+}
+
 #[test]
 fn every_response_error_path_is_clean() {
     for reply in hostile_replies() {

@@ -272,6 +272,15 @@ impl clerk_core::TransportError for Error {
     fn is_timeout(&self) -> bool {
         matches!(self, Error::Timeout { .. })
     }
+
+    /// A request refused by rule, or a certificate the client will not
+    /// trust, fails the same way however often it is sent.
+    fn is_permanent(&self) -> bool {
+        matches!(
+            self,
+            Error::InsecureScheme { .. } | Error::InvalidRequest { .. } | Error::Tls { .. }
+        )
+    }
 }
 
 /// Why a [`Builder`](crate::Builder) could not make a transport (for example an

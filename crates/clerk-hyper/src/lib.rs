@@ -88,14 +88,14 @@
 //! [`Error`] names what failed and whether the request is known not to have
 //! been sent, which is what decides if clerk-core may retry a create:
 //!
-//! | kind | not sent | timeout |
-//! |---|---|---|
-//! | [`Error::Timeout`], [`TimeoutPhase::Connect`] | yes | yes |
-//! | [`Error::Timeout`], [`TimeoutPhase::Request`] | no | yes |
-//! | [`Error::Connect`] (DNS, refused) | yes | no |
-//! | [`Error::Tls`] (handshake: expired, wrong name, unknown issuer) | yes | no |
-//! | [`Error::InsecureScheme`], [`Error::InvalidRequest`] (refused before connecting) | yes | no |
-//! | [`Error::BodyTooLarge`], [`Error::Io`], [`Error::Protocol`] | no | no |
+//! | kind | not sent | timeout | permanent (never retried) |
+//! |---|---|---|---|
+//! | [`Error::Timeout`], [`TimeoutPhase::Connect`] | yes | yes | no |
+//! | [`Error::Timeout`], [`TimeoutPhase::Request`] | no | yes | no |
+//! | [`Error::Connect`] (DNS, refused) | yes | no | no |
+//! | [`Error::Tls`] (handshake: expired, wrong name, unknown issuer) | yes | no | yes |
+//! | [`Error::InsecureScheme`], [`Error::InvalidRequest`] (refused before connecting) | yes | no | yes |
+//! | [`Error::BodyTooLarge`], [`Error::Io`], [`Error::Protocol`] | no | no | no |
 //!
 //! ## Reusing your hyper-util client
 //!
