@@ -11,9 +11,6 @@
 # status is 1 if anything crashed.
 #
 # Environment:
-#   CLERK_FUZZ_ALLOW_KNOWN=1  tolerate the open clerk-core bug recorded in
-#                            fuzz/regressions/ (see fuzz/README.md); off by
-#                            default, so the run fails until it is fixed.
 #   FUZZ_TOOLCHAIN           rustup toolchain, default nightly.
 #   FUZZ_ARGS                extra libFuzzer arguments, e.g. "-jobs=2".
 set -uo pipefail

@@ -136,7 +136,9 @@ fn build_config(input: &Input) -> Option<Config> {
         _ => true,
     };
     let suffix_ok = match &input.user_agent_suffix {
-        Some(s) => !s.trim().is_empty() && !s.chars().any(char::is_control),
+        // Printable ASCII only, so the header stays readable and the
+        // configured user agent round-trips.
+        Some(s) => !s.trim().is_empty() && s.bytes().all(|b| (0x20..0x7f).contains(&b)),
         None => true,
     };
     match built {
