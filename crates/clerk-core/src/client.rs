@@ -2,6 +2,7 @@
 //! any [`HttpTransport`], blocking over any [`BlockingHttpTransport`].
 
 use std::fmt;
+use std::time::Duration;
 
 use crate::config::{Config, ConfigBuilder};
 use crate::error::{Error, InvalidInput, TransportFailure};
@@ -9,7 +10,9 @@ use crate::model::{ApiResponse, CreateSignInTokenRequest, SignInToken};
 use crate::retry::{Jitter, Operation, RetryDecision, RetryPolicy};
 use crate::secret::SecretKey;
 use crate::timer::{BlockingTimer, NoTimer, ThreadSleep, Timer};
-use crate::transport::{BlockingHttpTransport, HttpRequest, HttpResponse, HttpTransport};
+use crate::transport::{
+    BlockingHttpTransport, HttpRequest, HttpResponse, HttpTransport, TransportError,
+};
 use crate::{request, response};
 
 /// The async client for Clerk's sign-in tokens.
@@ -36,17 +39,15 @@ use crate::{request, response};
 #[derive(Clone)]
 pub struct Client<T, S = NoTimer> {
     transport: T,
-    config: Config,
-    retry: RetryPolicy,
     timer: S,
-    jitter: Jitter,
+    core: Core,
 }
 
 impl<T, S> fmt::Debug for Client<T, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("config", &self.config)
-            .field("retry", &self.retry)
+            .field("config", &self.core.config)
+            .field("retry", &self.core.retry)
             .finish_non_exhaustive()
     }
 }
@@ -83,10 +84,8 @@ impl<T> Client<T, NoTimer> {
     pub fn new(config: Config, transport: T) -> Self {
         Self {
             transport,
-            config,
-            retry: RetryPolicy::default(),
             timer: NoTimer,
-            jitter: Jitter::new(),
+            core: Core::new(config, RetryPolicy::default()),
         }
     }
 }
@@ -105,10 +104,8 @@ impl<T, S> Client<T, S> {
     pub fn with_timer<S2: Timer>(self, timer: S2) -> Client<T, S2> {
         Client {
             transport: self.transport,
-            config: self.config,
-            retry: self.retry,
             timer,
-            jitter: self.jitter,
+            core: self.core,
         }
     }
 
@@ -121,7 +118,7 @@ impl<T, S> Client<T, S> {
     /// assert_eq!(client.retry_policy().max_retries(), 0);
     /// ```
     pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
+        self.core.retry = retry;
         self
     }
 
@@ -133,7 +130,7 @@ impl<T, S> Client<T, S> {
     /// assert_eq!(client.config().api_version(), Some("2026-05-12"));
     /// ```
     pub fn config(&self) -> &Config {
-        &self.config
+        &self.core.config
     }
 
     /// The transport.
@@ -166,7 +163,7 @@ impl<T, S> Client<T, S> {
     /// assert_eq!(client.retry_policy().max_retries(), 2);
     /// ```
     pub fn retry_policy(&self) -> &RetryPolicy {
-        &self.retry
+        &self.core.retry
     }
 }
 
@@ -205,7 +202,7 @@ impl<T: HttpTransport, S: Timer> Client<T, S> {
         input: &CreateSignInTokenRequest,
     ) -> Result<ApiResponse<SignInToken>, Error<T::Error>> {
         self.execute(Operation::CreateSignInToken, || {
-            request::create_sign_in_token(&self.config, input)
+            request::create_sign_in_token(&self.core.config, input)
         })
         .await
     }
@@ -246,7 +243,7 @@ impl<T: HttpTransport, S: Timer> Client<T, S> {
         sign_in_token_id: &str,
     ) -> Result<ApiResponse<SignInToken>, Error<T::Error>> {
         self.execute(Operation::RevokeSignInToken, || {
-            request::revoke_sign_in_token(&self.config, sign_in_token_id)
+            request::revoke_sign_in_token(&self.core.config, sign_in_token_id)
         })
         .await
     }
@@ -258,39 +255,72 @@ impl<T: HttpTransport, S: Timer> Client<T, S> {
     ) -> Result<ApiResponse<SignInToken>, Error<T::Error>> {
         let mut retries_done = 0;
         loop {
-            let request = build()?;
-            let outcome = match self.transport.send(request).await {
-                Ok(response) => read(response),
-                Err(e) => Err(Error::Transport(TransportFailure::new(e))),
-            };
-            let error = match outcome {
-                Ok(done) => return Ok(done),
-                Err(error) => error,
-            };
-            if !self.timer.can_sleep() {
-                return Err(error);
-            }
+            let sent = self.transport.send(build()?).await;
             match self
-                .retry
-                .decide(operation, retries_done, &error, self.jitter.next())
+                .core
+                .next(operation, retries_done, sent, self.timer.can_sleep())
             {
-                RetryDecision::Retry(wait) => {
-                    self.timer.sleep(wait).await;
-                    retries_done += 1;
-                }
-                RetryDecision::Stop => return Err(error),
+                Next::Return(result) => return result,
+                Next::Wait(wait) => self.timer.sleep(wait).await,
             }
+            retries_done += 1;
         }
     }
 }
 
-fn read<E>(response: HttpResponse) -> Result<ApiResponse<SignInToken>, Error<E>> {
-    match response::sign_in_token(&response) {
-        Ok(data) => {
-            let (parts, _) = response.into_parts();
-            Ok(ApiResponse::new(parts.status, parts.headers, data))
+/// What both clients share, and the one step of their loop that does no I/O:
+/// read the attempt's outcome, then return it or decide how long to wait.
+#[derive(Clone)]
+struct Core {
+    config: Config,
+    retry: RetryPolicy,
+    jitter: Jitter,
+}
+
+// A stack temporary handed straight back to the caller: boxing the large
+// variant would cost an allocation on every call to save a move.
+#[allow(clippy::large_enum_variant)]
+enum Next<E> {
+    Return(Result<ApiResponse<SignInToken>, Error<E>>),
+    Wait(Duration),
+}
+
+impl Core {
+    fn new(config: Config, retry: RetryPolicy) -> Self {
+        Self {
+            config,
+            retry,
+            jitter: Jitter::new(),
         }
-        Err(e) => Err(e.with_transport()),
+    }
+
+    fn next<E: TransportError>(
+        &self,
+        operation: Operation,
+        retries_done: u32,
+        sent: Result<HttpResponse, E>,
+        may_wait: bool,
+    ) -> Next<E> {
+        let error = match sent {
+            Ok(response) => match response::sign_in_token(&response) {
+                Ok(data) => {
+                    let (parts, _) = response.into_parts();
+                    return Next::Return(Ok(ApiResponse::new(parts.status, parts.headers, data)));
+                }
+                Err(e) => e.with_transport(),
+            },
+            Err(e) => Error::Transport(TransportFailure::new(e)),
+        };
+        if !may_wait {
+            return Next::Return(Err(error));
+        }
+        match self
+            .retry
+            .decide(operation, retries_done, &error, self.jitter.next())
+        {
+            RetryDecision::Retry(wait) => Next::Wait(wait),
+            RetryDecision::Stop => Next::Return(Err(error)),
+        }
     }
 }
 
@@ -401,10 +431,8 @@ impl<S> ClientBuilder<S> {
     pub fn build<T>(self, transport: T) -> Result<Client<T, S>, InvalidInput> {
         Ok(Client {
             transport,
-            config: self.config.build()?,
-            retry: self.retry,
             timer: self.timer,
-            jitter: Jitter::new(),
+            core: Core::new(self.config.build()?, self.retry),
         })
     }
 
@@ -415,10 +443,8 @@ impl<S> ClientBuilder<S> {
     pub fn build_blocking<T>(self, transport: T) -> Result<BlockingClient<T>, InvalidInput> {
         Ok(BlockingClient {
             transport,
-            config: self.config.build()?,
-            retry: self.retry,
             timer: ThreadSleep,
-            jitter: Jitter::new(),
+            core: Core::new(self.config.build()?, self.retry),
         })
     }
 }
@@ -440,17 +466,15 @@ impl<S> ClientBuilder<S> {
 #[derive(Clone)]
 pub struct BlockingClient<T, B = ThreadSleep> {
     transport: T,
-    config: Config,
-    retry: RetryPolicy,
     timer: B,
-    jitter: Jitter,
+    core: Core,
 }
 
 impl<T, B> fmt::Debug for BlockingClient<T, B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BlockingClient")
-            .field("config", &self.config)
-            .field("retry", &self.retry)
+            .field("config", &self.core.config)
+            .field("retry", &self.core.retry)
             .finish_non_exhaustive()
     }
 }
@@ -466,10 +490,8 @@ impl<T> BlockingClient<T> {
     pub fn new(config: Config, transport: T) -> Self {
         Self {
             transport,
-            config,
-            retry: RetryPolicy::default(),
             timer: ThreadSleep,
-            jitter: Jitter::new(),
+            core: Core::new(config, RetryPolicy::default()),
         }
     }
 }
@@ -486,10 +508,8 @@ impl<T, B> BlockingClient<T, B> {
     pub fn with_timer<B2: BlockingTimer>(self, timer: B2) -> BlockingClient<T, B2> {
         BlockingClient {
             transport: self.transport,
-            config: self.config,
-            retry: self.retry,
             timer,
-            jitter: self.jitter,
+            core: self.core,
         }
     }
 
@@ -502,7 +522,7 @@ impl<T, B> BlockingClient<T, B> {
     /// assert_eq!(client.retry_policy().max_retries(), 0);
     /// ```
     pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
+        self.core.retry = retry;
         self
     }
 
@@ -514,7 +534,7 @@ impl<T, B> BlockingClient<T, B> {
     /// assert_eq!(client.config().base_url(), "https://api.clerk.com/v1");
     /// ```
     pub fn config(&self) -> &Config {
-        &self.config
+        &self.core.config
     }
 
     /// The transport.
@@ -536,7 +556,7 @@ impl<T, B> BlockingClient<T, B> {
     /// assert_eq!(client.retry_policy().max_retry_after().as_secs(), 30);
     /// ```
     pub fn retry_policy(&self) -> &RetryPolicy {
-        &self.retry
+        &self.core.retry
     }
 }
 
@@ -573,7 +593,7 @@ impl<T: BlockingHttpTransport, B: BlockingTimer> BlockingClient<T, B> {
         input: &CreateSignInTokenRequest,
     ) -> Result<ApiResponse<SignInToken>, Error<T::Error>> {
         self.execute(Operation::CreateSignInToken, || {
-            request::create_sign_in_token(&self.config, input)
+            request::create_sign_in_token(&self.core.config, input)
         })
     }
 
@@ -602,7 +622,7 @@ impl<T: BlockingHttpTransport, B: BlockingTimer> BlockingClient<T, B> {
         sign_in_token_id: &str,
     ) -> Result<ApiResponse<SignInToken>, Error<T::Error>> {
         self.execute(Operation::RevokeSignInToken, || {
-            request::revoke_sign_in_token(&self.config, sign_in_token_id)
+            request::revoke_sign_in_token(&self.core.config, sign_in_token_id)
         })
     }
 
@@ -613,25 +633,12 @@ impl<T: BlockingHttpTransport, B: BlockingTimer> BlockingClient<T, B> {
     ) -> Result<ApiResponse<SignInToken>, Error<T::Error>> {
         let mut retries_done = 0;
         loop {
-            let request = build()?;
-            let outcome = match self.transport.send(request) {
-                Ok(response) => read(response),
-                Err(e) => Err(Error::Transport(TransportFailure::new(e))),
-            };
-            let error = match outcome {
-                Ok(done) => return Ok(done),
-                Err(error) => error,
-            };
-            match self
-                .retry
-                .decide(operation, retries_done, &error, self.jitter.next())
-            {
-                RetryDecision::Retry(wait) => {
-                    self.timer.sleep(wait);
-                    retries_done += 1;
-                }
-                RetryDecision::Stop => return Err(error),
+            let sent = self.transport.send(build()?);
+            match self.core.next(operation, retries_done, sent, true) {
+                Next::Return(result) => return result,
+                Next::Wait(wait) => self.timer.sleep(wait),
             }
+            retries_done += 1;
         }
     }
 }
