@@ -210,6 +210,12 @@ impl<T: HttpTransport, S: Timer> Client<T, S> {
     /// Revokes a pending sign-in token
     /// (`POST /sign_in_tokens/{sign_in_token_id}/revoke`).
     ///
+    /// Retried on 408, 429, 5xx and transport failures. One consequence: if
+    /// the first attempt took effect but its answer was lost, the retry meets
+    /// a token that is no longer pending and returns Clerk's 400
+    /// `sign_in_token_cannot_be_revoked_code`. The token is then revoked (or
+    /// was accepted meanwhile); its long message names the status.
+    ///
     /// ```
     /// use clerk_core::{test_util::MockTransport, Client, SecretKey, SignInTokenStatus};
     /// let transport = MockTransport::new();
