@@ -43,7 +43,7 @@
 //!
 //! ## Crate features
 //!
-//! - `test-util`: [`test_util::MockTransport`], a recording, replaying
+//! - `test-util`: `test_util::MockTransport`, a recording, replaying
 //!   transport for your own tests.
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
