@@ -25,6 +25,15 @@ impl Failure {
         }
     }
 
+    /// Removes every occurrence of `secret` from the message: a server that
+    /// echoes the key must not get it printed, whatever shape it echoes.
+    pub(crate) fn without(mut self, secret: &str) -> Self {
+        if !secret.is_empty() && self.message.contains(secret) {
+            self.message = self.message.replace(secret, "[redacted]");
+        }
+        self
+    }
+
     pub(crate) fn usage(message: impl Into<String>) -> Self {
         Self::new(ExitStatus::Usage, message)
     }

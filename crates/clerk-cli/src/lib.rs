@@ -214,17 +214,29 @@ async fn call(cli: Globals, operation: Operation) -> Result<(), Failure> {
         Operation::Create(input) => client.create_sign_in_token_with_http_info(input).await,
         Operation::Revoke(id) => client.revoke_sign_in_token_with_http_info(id).await,
     };
+    // What the server sent is printed, so whatever it echoed of the key is
+    // taken out, on stdout and stderr alike.
+    let key = client.config().secret_key().expose_secret();
     let response = result.map_err(|e| {
         failure::call(
             &e,
             client.config().base_url(),
             client.transport().attempts(),
         )
+        .without(key)
     })?;
     drop(mock);
 
-    let line = output::render(&response, cli.include_http_info)
-        .map_err(|e| Failure::no_answer(format!("cannot encode the result as JSON: {e}")))?;
+    let mut line = output::render(&response, cli.include_http_info)
+        .map_err(|e| Failure::no_answer(format!("cannot encode the result as JSON: {e}")))?
+        .replace(key, "[redacted]");
+    // As JSON writes it, in case the key holds a character JSON escapes.
+    if let Ok(quoted) = serde_json::to_string(key) {
+        let escaped = &quoted[1..quoted.len() - 1];
+        if escaped != key {
+            line = line.replace(escaped, "[redacted]");
+        }
+    }
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(line.as_bytes())

@@ -119,7 +119,6 @@ cli_cases! {
     content_length_over_cap,
     content_length_shorter,
     content_length_longer,
-    #[ignore = "bug: clerk-hyper's Error::from_exchange files hyper's chunk-framing error (a Body error over io::ErrorKind::InvalidInput) under Error::Io, not Error::Protocol"]
     invalid_chunk_framing,
     reset_mid_body,
     empty_200,

@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use crate::error::InvalidInput;
+use crate::redact::redact;
 use crate::secret::SecretString;
 
 /// The body of `POST /sign_in_tokens`.
@@ -297,7 +298,7 @@ impl UnixMillis {
 /// assert_eq!(token.token.as_ref().unwrap().expose_secret(), "eyJ.x.y");
 /// assert!(!format!("{token:?}").contains("eyJ"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SignInToken {
     /// Always `sign_in_token`.
@@ -319,6 +320,23 @@ pub struct SignInToken {
     pub updated_at: UnixMillis,
 }
 
+impl fmt::Debug for SignInToken {
+    /// The plain fields pass through the redactor too: a hostile server could
+    /// echo the secret key into `user_id`, and `{:?}` ends up in logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignInToken")
+            .field("object", &redact(&self.object))
+            .field("id", &redact(&self.id))
+            .field("status", &redact(self.status.as_str()))
+            .field("user_id", &redact(&self.user_id))
+            .field("token", &self.token)
+            .field("url", &self.url)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .finish()
+    }
+}
+
 /// A parsed body together with the status and headers it came with, as the
 /// `*_with_http_info` methods return it.
 ///
@@ -328,7 +346,7 @@ pub struct SignInToken {
 /// assert_eq!(r.status, 200);
 /// assert_eq!(r.data, 7);
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct ApiResponse<T> {
     /// The HTTP status.
@@ -337,6 +355,28 @@ pub struct ApiResponse<T> {
     pub headers: http::HeaderMap,
     /// The parsed body.
     pub data: T,
+}
+
+impl<T: fmt::Debug> fmt::Debug for ApiResponse<T> {
+    /// Header values pass through the redactor: a server that echoes
+    /// `Authorization` must not get the secret key into a log line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Headers<'a>(&'a http::HeaderMap);
+        impl fmt::Debug for Headers<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_map()
+                    .entries(self.0.iter().map(|(name, value)| {
+                        (name, redact(&String::from_utf8_lossy(value.as_bytes())))
+                    }))
+                    .finish()
+            }
+        }
+        f.debug_struct("ApiResponse")
+            .field("status", &self.status)
+            .field("headers", &Headers(&self.headers))
+            .field("data", &self.data)
+            .finish()
+    }
 }
 
 impl<T> ApiResponse<T> {

@@ -182,10 +182,15 @@ impl Error {
                 return Error::Io { source };
             }
         }
-        if find::<std::io::Error>(&*source).is_some() {
-            return Error::Io { source };
+        match find::<std::io::Error>(&*source).map(std::io::Error::kind) {
+            // hyper reports malformed framing (a bad chunk size line, say)
+            // as an I/O error of these kinds: the peer spoke, but not HTTP.
+            Some(std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData) => {
+                Error::Protocol { source }
+            }
+            Some(_) => Error::Io { source },
+            None => Error::Protocol { source },
         }
-        Error::Protocol { source }
     }
 
     /// The bounded set of kinds, for logs and metrics: a short, stable,
