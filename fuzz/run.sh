@@ -22,7 +22,7 @@ if ! [[ "$SECONDS_PER_TARGET" =~ ^[0-9]+$ ]] || (( SECONDS_PER_TARGET < 1 )); th
 fi
 FUZZ_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 TOOLCHAIN="${FUZZ_TOOLCHAIN:-nightly}"
-TARGETS=(response_parser request_builder)
+TARGETS=(response_parser request_builder mock_handler)
 cd "$FUZZ_DIR" || exit 2
 
 if ! cargo "+$TOOLCHAIN" --version >/dev/null 2>&1; then

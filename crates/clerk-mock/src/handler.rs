@@ -12,7 +12,7 @@ use http::header::{ALLOW, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFT
 use http::request::Parts;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use hyper::body::Incoming;
+use hyper::body::Body;
 use serde_json::Value;
 
 use crate::body::MockBody;
@@ -311,11 +311,16 @@ impl<'a> Route<'a> {
     }
 }
 
-/// Serves one request.
-pub(crate) async fn handle(
+/// Serves one request (from hyper, or from [`crate::fuzzing`] without a
+/// socket).
+pub(crate) async fn handle<B>(
     inner: Arc<Inner>,
-    req: http::Request<Incoming>,
-) -> Result<Response<MockBody>, Infallible> {
+    req: http::Request<B>,
+) -> Result<Response<MockBody>, Infallible>
+where
+    B: Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let (parts, body) = req.into_parts();
     let route = Route::parse(parts.uri.path());
     inner.counts.record(route.operation(&parts.method));
@@ -362,12 +367,16 @@ pub(crate) async fn handle(
     Ok(response)
 }
 
-async fn process(
+async fn process<B>(
     inner: &Inner,
     parts: &Parts,
     route: Route<'_>,
-    body: Incoming,
-) -> Result<Vec<u8>, ApiError> {
+    body: B,
+) -> Result<Vec<u8>, ApiError>
+where
+    B: Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     if route == Route::NotFound {
         return Err(ApiError::not_found());
     }

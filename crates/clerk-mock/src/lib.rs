@@ -86,6 +86,8 @@ mod body;
 mod config;
 mod error;
 mod faults;
+#[doc(hidden)]
+pub mod fuzzing;
 mod handler;
 mod ratelimit;
 mod rng;
