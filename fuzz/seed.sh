@@ -13,7 +13,7 @@ set -euo pipefail
 
 FUZZ_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SPEC="${SPEC:-/work/shared/spec/sign-in-tokens.openapi.yml}"
-TARGETS=(response_parser request_builder)
+TARGETS=(response_parser request_builder mock_handler)
 
 if [[ "${1:-}" != "--no-regen" ]]; then
     if [[ -f "$SPEC" ]] && python3 -c 'import yaml' 2>/dev/null; then
