@@ -13,14 +13,18 @@ use crate::timer::{BlockingTimer, NoTimer, ThreadSleep, Timer};
 use crate::transport::{
     BlockingHttpTransport, HttpRequest, HttpResponse, HttpTransport, TransportError,
 };
-use crate::{request, response};
+use crate::{request, response, trace};
 
 /// The async client for Clerk's sign-in tokens.
 ///
 /// Generic over the transport `T` and the timer `S` that paces retries.
-/// Without a timer ([`NoTimer`], the default) it never retries: it owns no
-/// runtime and so cannot wait. Its futures are `Send` whenever the
-/// transport's and timer's are. Cloning is cheap when `T` and `S` are.
+/// clerk-core owns no runtime, so the client can only wait between retries on
+/// a timer you give it; [`Client::builder`] therefore makes you choose
+/// ([`ClientBuilder::timer`] or [`ClientBuilder::without_retries`]) before it
+/// builds, and [`retry_policy`](Self::retry_policy) always reports what the
+/// client really does. Adapter crates offer a one-liner with their timer in
+/// place (`clerk_hyper::client(secret_key)`). Its futures are `Send` whenever
+/// the transport's and timer's are. Cloning is cheap when `T` and `S` are.
 ///
 /// ```
 /// use clerk_core::{test_util::MockTransport, Client, CreateSignInTokenRequest, SecretKey};
@@ -28,6 +32,7 @@ use crate::{request, response};
 /// let transport = MockTransport::new();
 /// transport.push_json(200, r#"{"object":"sign_in_token","id":"sit_1","status":"pending","user_id":"user_1","token":"eyJ.a.b","url":"https://x/?__clerk_ticket=eyJ.a.b","created_at":1,"updated_at":1}"#);
 /// let client = Client::builder(SecretKey::new("sk_test_x").unwrap())
+///     .without_retries()
 ///     .build(&transport)
 ///     .unwrap();
 /// let token = futures_executor::block_on(
@@ -37,7 +42,7 @@ use crate::{request, response};
 /// assert_eq!(transport.requests()[0].uri(), "https://api.clerk.com/v1/sign_in_tokens");
 /// ```
 #[derive(Clone)]
-pub struct Client<T, S = NoTimer> {
+pub struct Client<T, S> {
     transport: T,
     timer: S,
     core: Core,
@@ -55,78 +60,90 @@ impl<T, S> fmt::Debug for Client<T, S> {
 impl Client<(), NoTimer> {
     /// Starts building a client that authenticates with `secret_key`.
     ///
+    /// Give it a timer ([`ClientBuilder::timer`]) or say
+    /// [`without_retries`](ClientBuilder::without_retries) before
+    /// [`build`](ClientBuilder::build); [`build_blocking`](ClientBuilder::build_blocking)
+    /// needs neither, since a thread can always sleep.
+    ///
     /// ```
-    /// use clerk_core::{Client, RetryPolicy, SecretKey};
-    /// let builder = Client::builder(SecretKey::new("sk_test_x").unwrap())
+    /// use clerk_core::{Client, SecretKey};
+    /// let client = Client::builder(SecretKey::new("sk_test_x").unwrap())
     ///     .base_url("http://127.0.0.1:4010/v1")
-    ///     .retry_policy(RetryPolicy::never());
-    /// let client = builder.build(clerk_core::test_util::MockTransport::new()).unwrap();
+    ///     .without_retries()
+    ///     .build(clerk_core::test_util::MockTransport::new())
+    ///     .unwrap();
     /// assert_eq!(client.config().base_url(), "http://127.0.0.1:4010/v1");
+    /// assert_eq!(client.retry_policy().max_retries(), 0);
     /// ```
-    pub fn builder(secret_key: SecretKey) -> ClientBuilder<NoTimer> {
+    ///
+    /// Forgetting the choice does not compile:
+    ///
+    /// ```compile_fail,E0599
+    /// use clerk_core::{Client, SecretKey};
+    /// let client = Client::builder(SecretKey::new("sk_test_x").unwrap())
+    ///     .build(clerk_core::test_util::MockTransport::new());
+    /// ```
+    pub fn builder(secret_key: SecretKey) -> ClientBuilder<TimerUnset> {
         ClientBuilder {
             config: Config::builder(secret_key),
             retry: RetryPolicy::default(),
-            timer: NoTimer,
+            timer: TimerUnset,
         }
     }
 }
 
-impl<T> Client<T, NoTimer> {
-    /// A client with `config`, the default retry policy and no timer.
+impl<T, S: Timer> Client<T, S> {
+    /// A client with `config`, the default retry policy and `timer`. A timer
+    /// that cannot sleep ([`NoTimer`]) makes the policy
+    /// [`RetryPolicy::never`].
     ///
     /// ```
-    /// use clerk_core::{Client, Config, SecretKey};
+    /// use clerk_core::{Client, Config, NoTimer, SecretKey};
     /// let config = Config::new(SecretKey::new("sk_test_x").unwrap());
-    /// let client = Client::new(config, clerk_core::test_util::MockTransport::new());
-    /// assert_eq!(client.retry_policy().max_retries(), 2);
+    /// let client = Client::new(config, clerk_core::test_util::MockTransport::new(), NoTimer);
+    /// assert_eq!(client.retry_policy().max_retries(), 0);
     /// ```
-    pub fn new(config: Config, transport: T) -> Self {
+    pub fn new(config: Config, transport: T, timer: S) -> Self {
+        let retry = honest(RetryPolicy::default(), &timer);
         Self {
             transport,
-            timer: NoTimer,
-            core: Core::new(config, RetryPolicy::default()),
+            timer,
+            core: Core::new(config, retry),
         }
+    }
+
+    /// Replaces the retry policy. With a timer that cannot sleep the policy
+    /// stays [`RetryPolicy::never`], since such a client cannot retry.
+    ///
+    /// ```
+    /// use clerk_core::{Client, Config, RetryPolicy, SecretKey, Timer};
+    /// struct Now;
+    /// impl Timer for Now { async fn sleep(&self, _: std::time::Duration) {} }
+    /// let config = Config::new(SecretKey::new("sk_test_x").unwrap());
+    /// let client = Client::new(config, (), Now).with_retry_policy(RetryPolicy::new().with_max_retries(5));
+    /// assert_eq!(client.retry_policy().max_retries(), 5);
+    /// ```
+    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.core.retry = honest(retry, &self.timer);
+        self
+    }
+}
+
+/// The policy a client with `timer` really follows.
+fn honest(retry: RetryPolicy, timer: &impl Timer) -> RetryPolicy {
+    if timer.can_sleep() {
+        retry
+    } else {
+        RetryPolicy::never()
     }
 }
 
 impl<T, S> Client<T, S> {
-    /// Replaces the timer that paces retries.
-    ///
-    /// ```
-    /// use clerk_core::{Client, Config, SecretKey, Timer};
-    /// struct Now;
-    /// impl Timer for Now { async fn sleep(&self, _: std::time::Duration) {} }
-    /// let config = Config::new(SecretKey::new("sk_test_x").unwrap());
-    /// let client = Client::new(config, clerk_core::test_util::MockTransport::new()).with_timer(Now);
-    /// assert!(client.timer().can_sleep());
-    /// ```
-    pub fn with_timer<S2: Timer>(self, timer: S2) -> Client<T, S2> {
-        Client {
-            transport: self.transport,
-            timer,
-            core: self.core,
-        }
-    }
-
-    /// Replaces the retry policy.
-    ///
-    /// ```
-    /// use clerk_core::{Client, Config, RetryPolicy, SecretKey};
-    /// let config = Config::new(SecretKey::new("sk_test_x").unwrap());
-    /// let client = Client::new(config, ()).with_retry_policy(RetryPolicy::never());
-    /// assert_eq!(client.retry_policy().max_retries(), 0);
-    /// ```
-    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
-        self.core.retry = retry;
-        self
-    }
-
     /// The shared configuration.
     ///
     /// ```
-    /// use clerk_core::{Client, Config, SecretKey};
-    /// let client = Client::new(Config::new(SecretKey::new("sk_test_x").unwrap()), ());
+    /// use clerk_core::{Client, Config, NoTimer, SecretKey};
+    /// let client = Client::new(Config::new(SecretKey::new("sk_test_x").unwrap()), (), NoTimer);
     /// assert_eq!(client.config().api_version(), Some("2026-05-12"));
     /// ```
     pub fn config(&self) -> &Config {
@@ -136,8 +153,8 @@ impl<T, S> Client<T, S> {
     /// The transport.
     ///
     /// ```
-    /// use clerk_core::{Client, Config, SecretKey};
-    /// let client = Client::new(Config::new(SecretKey::new("sk_test_x").unwrap()), 7u8);
+    /// use clerk_core::{Client, Config, NoTimer, SecretKey};
+    /// let client = Client::new(Config::new(SecretKey::new("sk_test_x").unwrap()), 7u8, NoTimer);
     /// assert_eq!(*client.transport(), 7);
     /// ```
     pub fn transport(&self) -> &T {
@@ -147,19 +164,21 @@ impl<T, S> Client<T, S> {
     /// The timer.
     ///
     /// ```
-    /// use clerk_core::{Client, Config, SecretKey, Timer};
-    /// let client = Client::new(Config::new(SecretKey::new("sk_test_x").unwrap()), ());
+    /// use clerk_core::{Client, Config, NoTimer, SecretKey, Timer};
+    /// let client = Client::new(Config::new(SecretKey::new("sk_test_x").unwrap()), (), NoTimer);
     /// assert!(!client.timer().can_sleep());
     /// ```
     pub fn timer(&self) -> &S {
         &self.timer
     }
 
-    /// The retry policy.
+    /// The retry policy this client follows.
     ///
     /// ```
-    /// use clerk_core::{Client, Config, SecretKey};
-    /// let client = Client::new(Config::new(SecretKey::new("sk_test_x").unwrap()), ());
+    /// use clerk_core::{Client, Config, SecretKey, Timer};
+    /// struct Now;
+    /// impl Timer for Now { async fn sleep(&self, _: std::time::Duration) {} }
+    /// let client = Client::new(Config::new(SecretKey::new("sk_test_x").unwrap()), (), Now);
     /// assert_eq!(client.retry_policy().max_retries(), 2);
     /// ```
     pub fn retry_policy(&self) -> &RetryPolicy {
@@ -190,7 +209,7 @@ impl<T: HttpTransport, S: Timer> Client<T, S> {
     /// use clerk_core::{test_util::MockTransport, Client, CreateSignInTokenRequest, SecretKey};
     /// let transport = MockTransport::new();
     /// transport.push_json(200, r#"{"object":"sign_in_token","id":"sit_1","status":"pending","user_id":"u","created_at":1,"updated_at":1}"#);
-    /// let client = Client::builder(SecretKey::new("sk_test_x").unwrap()).build(&transport).unwrap();
+    /// let client = Client::builder(SecretKey::new("sk_test_x").unwrap()).without_retries().build(&transport).unwrap();
     /// let info = futures_executor::block_on(
     ///     client.create_sign_in_token_with_http_info(&CreateSignInTokenRequest::new("u")),
     /// ).unwrap();
@@ -220,7 +239,7 @@ impl<T: HttpTransport, S: Timer> Client<T, S> {
     /// use clerk_core::{test_util::MockTransport, Client, SecretKey, SignInTokenStatus};
     /// let transport = MockTransport::new();
     /// transport.push_json(200, r#"{"object":"sign_in_token","id":"sit_1","status":"revoked","user_id":"u","url":null,"created_at":1,"updated_at":2}"#);
-    /// let client = Client::builder(SecretKey::new("sk_test_x").unwrap()).build(&transport).unwrap();
+    /// let client = Client::builder(SecretKey::new("sk_test_x").unwrap()).without_retries().build(&transport).unwrap();
     /// let token = futures_executor::block_on(client.revoke_sign_in_token("sit_1")).unwrap();
     /// assert_eq!(token.status, SignInTokenStatus::Revoked);
     /// ```
@@ -240,7 +259,7 @@ impl<T: HttpTransport, S: Timer> Client<T, S> {
     /// use clerk_core::{test_util::MockTransport, Client, SecretKey};
     /// let transport = MockTransport::new();
     /// transport.push_json(200, r#"{"object":"sign_in_token","id":"sit_1","status":"revoked","user_id":"u","created_at":1,"updated_at":2}"#);
-    /// let client = Client::builder(SecretKey::new("sk_test_x").unwrap()).build(&transport).unwrap();
+    /// let client = Client::builder(SecretKey::new("sk_test_x").unwrap()).without_retries().build(&transport).unwrap();
     /// let info = futures_executor::block_on(client.revoke_sign_in_token_with_http_info("sit_1")).unwrap();
     /// assert_eq!(info.data.id, "sit_1");
     /// ```
@@ -259,18 +278,25 @@ impl<T: HttpTransport, S: Timer> Client<T, S> {
         operation: Operation,
         build: impl Fn() -> Result<HttpRequest, InvalidInput>,
     ) -> Result<ApiResponse<SignInToken>, Error<T::Error>> {
-        let mut retries_done = 0;
-        loop {
-            let sent = self.transport.send(build()?).await;
-            match self
-                .core
-                .next(operation, retries_done, sent, self.timer.can_sleep())
-            {
-                Next::Return(result) => return result,
-                Next::Wait(wait) => self.timer.sleep(wait).await,
-            }
-            retries_done += 1;
-        }
+        let call = trace::Call::start(operation);
+        let mut attempts = 0;
+        let result = call
+            .instrument(async {
+                loop {
+                    let sent = self.transport.send(build()?).await;
+                    attempts += 1;
+                    match self.core.next(operation, attempts - 1, sent) {
+                        Next::Return(result) => return result,
+                        Next::Wait(wait, why) => {
+                            call.retry(attempts, &why, wait);
+                            self.timer.sleep(wait).await;
+                        }
+                    }
+                }
+            })
+            .await;
+        call.finish(attempts, self.core.secret(), &result);
+        result
     }
 }
 
@@ -288,7 +314,8 @@ struct Core {
 #[allow(clippy::large_enum_variant)]
 enum Next<E> {
     Return(Result<ApiResponse<SignInToken>, Error<E>>),
-    Wait(Duration),
+    /// Wait this long, then send again; what to tell `tracing` about why.
+    Wait(Duration, trace::Retry),
 }
 
 impl Core {
@@ -300,12 +327,16 @@ impl Core {
         }
     }
 
+    /// The secret key, for `tracing` to keep out of what it records.
+    fn secret(&self) -> &str {
+        self.config.secret_key().expose_secret()
+    }
+
     fn next<E: TransportError>(
         &self,
         operation: Operation,
         retries_done: u32,
         sent: Result<HttpResponse, E>,
-        may_wait: bool,
     ) -> Next<E> {
         let error = match sent {
             Ok(response) => match response::sign_in_token(&response) {
@@ -317,14 +348,11 @@ impl Core {
             },
             Err(e) => Error::Transport(TransportFailure::new(e)),
         };
-        if !may_wait {
-            return Next::Return(Err(error));
-        }
         match self
             .retry
             .decide(operation, retries_done, &error, self.jitter.next())
         {
-            RetryDecision::Retry(wait) => Next::Wait(wait),
+            RetryDecision::Retry(wait) => Next::Wait(wait, trace::Retry::of(&error)),
             RetryDecision::Stop => Next::Return(Err(error)),
         }
     }
@@ -332,17 +360,21 @@ impl Core {
 
 /// Builds a [`Client`] or a [`BlockingClient`].
 ///
+/// `S` is the timer chosen so far: [`TimerUnset`] until
+/// [`timer`](Self::timer) or [`without_retries`](Self::without_retries) is
+/// called, and only then does [`build`](Self::build) exist.
+///
 /// ```
 /// use clerk_core::{Client, SecretKey};
 /// let err = Client::builder(SecretKey::new("sk_test_x").unwrap())
 ///     .base_url("not a url")
-///     .build(())
+///     .build_blocking(())
 ///     .unwrap_err();
 /// assert_eq!(err.field(), "base_url");
 /// ```
 #[derive(Debug, Clone)]
 #[must_use]
-pub struct ClientBuilder<S = NoTimer> {
+pub struct ClientBuilder<S = TimerUnset> {
     config: ConfigBuilder,
     retry: RetryPolicy,
     timer: S,
@@ -354,7 +386,7 @@ impl<S> ClientBuilder<S> {
     /// ```
     /// let b = clerk_core::Client::builder(clerk_core::SecretKey::new("sk_test_x").unwrap())
     ///     .base_url("https://gateway.example/clerk/v1");
-    /// assert_eq!(b.build(()).unwrap().config().base_url(), "https://gateway.example/clerk/v1");
+    /// assert_eq!(b.build_blocking(()).unwrap().config().base_url(), "https://gateway.example/clerk/v1");
     /// ```
     pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
         self.config = self.config.base_url(base_url);
@@ -366,7 +398,7 @@ impl<S> ClientBuilder<S> {
     /// ```
     /// let b = clerk_core::Client::builder(clerk_core::SecretKey::new("sk_test_x").unwrap())
     ///     .api_version("2025-11-10");
-    /// assert_eq!(b.build(()).unwrap().config().api_version(), Some("2025-11-10"));
+    /// assert_eq!(b.build_blocking(()).unwrap().config().api_version(), Some("2025-11-10"));
     /// ```
     pub fn api_version(mut self, version: impl Into<String>) -> Self {
         self.config = self.config.api_version(version);
@@ -378,7 +410,7 @@ impl<S> ClientBuilder<S> {
     /// ```
     /// let b = clerk_core::Client::builder(clerk_core::SecretKey::new("sk_test_x").unwrap())
     ///     .no_api_version();
-    /// assert_eq!(b.build(()).unwrap().config().api_version(), None);
+    /// assert_eq!(b.build_blocking(()).unwrap().config().api_version(), None);
     /// ```
     pub fn no_api_version(mut self) -> Self {
         self.config = self.config.no_api_version();
@@ -390,28 +422,29 @@ impl<S> ClientBuilder<S> {
     /// ```
     /// let b = clerk_core::Client::builder(clerk_core::SecretKey::new("sk_test_x").unwrap())
     ///     .user_agent_suffix("svc/1");
-    /// assert!(b.build(()).unwrap().config().user_agent().ends_with("svc/1"));
+    /// assert!(b.build_blocking(()).unwrap().config().user_agent().ends_with("svc/1"));
     /// ```
     pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
         self.config = self.config.user_agent_suffix(suffix);
         self
     }
 
-    /// The retry policy (default: [`RetryPolicy::default`]).
+    /// The retry policy (default: [`RetryPolicy::default`]). After
+    /// [`without_retries`](Self::without_retries) the async client ignores it
+    /// and reports [`RetryPolicy::never`].
     ///
     /// ```
     /// use clerk_core::RetryPolicy;
     /// let b = clerk_core::Client::builder(clerk_core::SecretKey::new("sk_test_x").unwrap())
-    ///     .retry_policy(RetryPolicy::never());
-    /// assert_eq!(b.build(()).unwrap().retry_policy().max_retries(), 0);
+    ///     .retry_policy(RetryPolicy::new().with_max_retries(4));
+    /// assert_eq!(b.build_blocking(()).unwrap().retry_policy().max_retries(), 4);
     /// ```
     pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
     }
 
-    /// The timer that paces the async client's retries. Without one the
-    /// async client does not retry.
+    /// The timer that paces the async client's retries.
     ///
     /// ```
     /// use clerk_core::Timer;
@@ -422,6 +455,7 @@ impl<S> ClientBuilder<S> {
     ///     .build(())
     ///     .unwrap();
     /// assert!(client.timer().can_sleep());
+    /// assert_eq!(client.retry_policy().max_retries(), 2);
     /// ```
     pub fn timer<S2: Timer>(self, timer: S2) -> ClientBuilder<S2> {
         ClientBuilder {
@@ -431,15 +465,22 @@ impl<S> ClientBuilder<S> {
         }
     }
 
-    /// Checks the settings and builds the async client over `transport`.
+    /// Builds an async client that makes one attempt per call and never
+    /// retries; its [`retry_policy`](Client::retry_policy) says so.
     ///
-    /// See [`Client`] for an example.
-    pub fn build<T>(self, transport: T) -> Result<Client<T, S>, InvalidInput> {
-        Ok(Client {
-            transport,
-            timer: self.timer,
-            core: Core::new(self.config.build()?, self.retry),
-        })
+    /// ```
+    /// let client = clerk_core::Client::builder(clerk_core::SecretKey::new("sk_test_x").unwrap())
+    ///     .without_retries()
+    ///     .build(())
+    ///     .unwrap();
+    /// assert_eq!(client.retry_policy().max_retries(), 0);
+    /// ```
+    pub fn without_retries(self) -> ClientBuilder<NoTimer> {
+        ClientBuilder {
+            config: self.config,
+            retry: RetryPolicy::never(),
+            timer: NoTimer,
+        }
     }
 
     /// Checks the settings and builds the blocking client over `transport`;
@@ -454,6 +495,31 @@ impl<S> ClientBuilder<S> {
         })
     }
 }
+
+impl<S: Timer> ClientBuilder<S> {
+    /// Checks the settings and builds the async client over `transport`.
+    /// Exists once a timer was given or retries were turned off.
+    ///
+    /// See [`Client`] for an example.
+    pub fn build<T>(self, transport: T) -> Result<Client<T, S>, InvalidInput> {
+        Ok(Client {
+            core: Core::new(self.config.build()?, honest(self.retry, &self.timer)),
+            transport,
+            timer: self.timer,
+        })
+    }
+}
+
+/// The state of a [`ClientBuilder`] before a timer was chosen: an async
+/// client cannot be built from it yet.
+///
+/// ```
+/// let builder: clerk_core::ClientBuilder<clerk_core::TimerUnset> =
+///     clerk_core::Client::builder(clerk_core::SecretKey::new("sk_test_x").unwrap());
+/// # let _ = builder;
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TimerUnset;
 
 /// The blocking client: the same calls over a [`BlockingHttpTransport`],
 /// waiting between retries on a [`BlockingTimer`] ([`std::thread::sleep`] by
@@ -637,14 +703,22 @@ impl<T: BlockingHttpTransport, B: BlockingTimer> BlockingClient<T, B> {
         operation: Operation,
         build: impl Fn() -> Result<HttpRequest, InvalidInput>,
     ) -> Result<ApiResponse<SignInToken>, Error<T::Error>> {
-        let mut retries_done = 0;
-        loop {
-            let sent = self.transport.send(build()?);
-            match self.core.next(operation, retries_done, sent, true) {
-                Next::Return(result) => return result,
-                Next::Wait(wait) => self.timer.sleep(wait),
+        let call = trace::Call::start(operation);
+        let mut attempts = 0;
+        let result = call.in_scope(|| {
+            loop {
+                let sent = self.transport.send(build()?);
+                attempts += 1;
+                match self.core.next(operation, attempts - 1, sent) {
+                    Next::Return(result) => return result,
+                    Next::Wait(wait, why) => {
+                        call.retry(attempts, &why, wait);
+                        self.timer.sleep(wait);
+                    }
+                }
             }
-            retries_done += 1;
-        }
+        });
+        call.finish(attempts, self.core.secret(), &result);
+        result
     }
 }

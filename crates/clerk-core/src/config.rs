@@ -3,10 +3,11 @@
 use std::fmt;
 use std::sync::Arc;
 
-use http::uri::{Authority, PathAndQuery, Scheme};
+use http::uri::{Authority, Scheme};
 use http::{HeaderValue, Uri};
 
 use crate::error::InvalidInput;
+use crate::request::Prepared;
 use crate::secret::SecretKey;
 
 /// Clerk's production Backend API.
@@ -41,12 +42,8 @@ pub struct Config {
 }
 
 struct Inner {
-    scheme: Scheme,
-    authority: Authority,
-    /// Path prefix without a trailing slash; empty when serving at the root.
-    prefix: String,
-    /// `{prefix}/sign_in_tokens`, built once.
-    create_path: PathAndQuery,
+    /// What every request reuses, built once (URIs and header maps).
+    prepared: Prepared,
     base_url: String,
     api_version: Option<HeaderValue>,
     user_agent: HeaderValue,
@@ -131,23 +128,8 @@ impl Config {
         &self.inner.secret_key
     }
 
-    pub(crate) fn scheme(&self) -> &Scheme {
-        &self.inner.scheme
-    }
-    pub(crate) fn authority(&self) -> &Authority {
-        &self.inner.authority
-    }
-    pub(crate) fn prefix(&self) -> &str {
-        &self.inner.prefix
-    }
-    pub(crate) fn create_path(&self) -> &PathAndQuery {
-        &self.inner.create_path
-    }
-    pub(crate) fn api_version_header(&self) -> Option<&HeaderValue> {
-        self.inner.api_version.as_ref()
-    }
-    pub(crate) fn user_agent_header(&self) -> &HeaderValue {
-        &self.inner.user_agent
+    pub(crate) fn prepared(&self) -> &Prepared {
+        &self.inner.prepared
     }
 }
 
@@ -238,8 +220,6 @@ impl ConfigBuilder {
     pub fn build(self) -> Result<Config, InvalidInput> {
         let base = self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL);
         let (scheme, authority, prefix) = parse_base_url(base)?;
-        let create_path = PathAndQuery::try_from(format!("{prefix}/sign_in_tokens"))
-            .map_err(|_| InvalidInput::new("base_url", "the path prefix is not a valid path"))?;
         let base_url = format!("{scheme}://{authority}{prefix}");
 
         let api_version = match self.api_version {
@@ -273,12 +253,17 @@ impl ConfigBuilder {
             }
         };
 
+        let prepared = Prepared::new(
+            scheme,
+            authority,
+            &prefix,
+            &self.secret_key,
+            &user_agent,
+            api_version.as_ref(),
+        )?;
         Ok(Config {
             inner: Arc::new(Inner {
-                scheme,
-                authority,
-                prefix,
-                create_path,
+                prepared,
                 base_url,
                 api_version,
                 user_agent,
@@ -372,8 +357,18 @@ mod tests {
         ] {
             let c = Config::builder(key()).base_url(given).build().unwrap();
             assert_eq!(c.base_url(), base);
-            assert_eq!(c.prefix(), prefix);
-            assert_eq!(c.create_path().as_str(), format!("{prefix}/sign_in_tokens"));
+            let create = crate::request::create_sign_in_token(
+                &c,
+                &crate::CreateSignInTokenRequest::new("u"),
+            )
+            .unwrap();
+            assert_eq!(create.uri().path(), format!("{prefix}/sign_in_tokens"));
+            assert_eq!(create.uri().to_string(), format!("{base}/sign_in_tokens"));
+            let revoke = crate::request::revoke_sign_in_token(&c, "sit_1").unwrap();
+            assert_eq!(
+                revoke.uri().to_string(),
+                format!("{base}/sign_in_tokens/sit_1/revoke")
+            );
         }
     }
 

@@ -9,6 +9,7 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use http::StatusCode;
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// Every way a call can fail.
 ///
@@ -29,20 +30,25 @@ use http::StatusCode;
 /// assert_eq!(err.clerk_trace_id(), Some("abc"));
 /// assert!(!err.is_retryable());
 /// ```
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error<E = Infallible> {
     /// The transport could not get a response.
+    #[error(transparent)]
     Transport(TransportFailure<E>),
     /// Clerk answered with an error status and a Clerk error body.
+    #[error(transparent)]
     Api(Box<ApiError>),
     /// The answer was not what Clerk sends: HTML from a proxy, an empty body,
     /// a redirect, an encoding that was not asked for.
+    #[error(transparent)]
     UnexpectedResponse(Box<UnexpectedResponse>),
     /// A successful status whose JSON body does not fit the schema.
+    #[error(transparent)]
     Decode(Box<DecodeError>),
     /// The input was refused before any request existed.
-    InvalidInput(InvalidInput),
+    #[error(transparent)]
+    InvalidInput(#[from] InvalidInput),
 }
 
 impl<E> Error<E> {
@@ -200,46 +206,26 @@ impl Error<Infallible> {
     }
 }
 
-impl<E: fmt::Display> fmt::Display for Error<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Transport(e) => e.fmt(f),
-            Error::Api(e) => e.fmt(f),
-            Error::UnexpectedResponse(e) => e.fmt(f),
-            Error::Decode(e) => e.fmt(f),
-            Error::InvalidInput(e) => e.fmt(f),
-        }
-    }
-}
-
-impl<E: std::error::Error + 'static> std::error::Error for Error<E> {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Transport(e) => Some(&e.source),
-            _ => None,
-        }
-    }
-}
-
-impl<E> From<InvalidInput> for Error<E> {
-    fn from(e: InvalidInput) -> Self {
-        Error::InvalidInput(e)
-    }
-}
-
 pub(crate) fn retryable_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
 }
 
 /// A transport failure, with the facts the retry policy needs.
 ///
+/// Its message says only that the transport failed; the transport's own error
+/// is its [`source`](std::error::Error::source), so a reporter that walks the
+/// chain prints each once.
+///
 /// ```
+/// use std::error::Error;
 /// use clerk_core::{TransportFailure, GenericTransportError};
 /// let f = TransportFailure::new(GenericTransportError::new("refused").not_sent());
 /// assert!(f.request_not_sent());
-/// assert_eq!(f.to_string(), "transport failed before the request was sent: refused");
+/// assert_eq!(f.to_string(), "transport failed before the request was sent");
+/// assert_eq!(f.source().unwrap().to_string(), "refused");
 /// ```
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("transport failed{}", if *.request_not_sent { " before the request was sent" } else { "" })]
 pub struct TransportFailure<E> {
     source: E,
     request_not_sent: bool,
@@ -316,33 +302,14 @@ impl<E> TransportFailure<E> {
     }
 }
 
-impl<E: fmt::Display> fmt::Display for TransportFailure<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.request_not_sent {
-            write!(
-                f,
-                "transport failed before the request was sent: {}",
-                self.source
-            )
-        } else {
-            write!(f, "transport failed: {}", self.source)
-        }
-    }
-}
-
-impl<E: std::error::Error + 'static> std::error::Error for TransportFailure<E> {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
-    }
-}
-
 /// Input refused before any request was made: which field, and why.
 ///
 /// ```
 /// let e = clerk_core::InvalidInput::new("sign_in_token_id", "must not be empty");
 /// assert_eq!(e.to_string(), "invalid `sign_in_token_id`: must not be empty");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid `{field}`: {problem}")]
 pub struct InvalidInput {
     field: &'static str,
     problem: Cow<'static, str>,
@@ -381,14 +348,6 @@ impl InvalidInput {
     }
 }
 
-impl fmt::Display for InvalidInput {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid `{}`: {}", self.field, self.problem)
-    }
-}
-
-impl std::error::Error for InvalidInput {}
-
 /// One entry of Clerk's `errors` array.
 ///
 /// ```
@@ -398,17 +357,48 @@ impl std::error::Error for InvalidInput {}
 /// assert_eq!(e.code, "form_param_missing");
 /// assert_eq!(e.meta.unwrap()["param_name"], "user_id");
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ClerkError {
     /// A short message.
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub message: String,
     /// A longer, human-readable message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub long_message: Option<String>,
     /// The machine-readable code, such as `form_param_missing`.
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub code: String,
     /// Extra details, such as `param_name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+// Derive has no attribute for "read `null` as the default": Clerk has sent
+// `"code": null`, and an error must not fail to parse over it.
+fn null_as_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Option::<String>::deserialize(d).map(Option::unwrap_or_default)
+}
+
+impl ClerkError {
+    /// An error entry with `code` and `message`, for servers and tests that
+    /// answer like Clerk.
+    ///
+    /// ```
+    /// let e = clerk_core::ClerkError::new("resource_not_found", "not found");
+    /// assert_eq!(
+    ///     serde_json::to_string(&e).unwrap(),
+    ///     r#"{"message":"not found","code":"resource_not_found"}"#
+    /// );
+    /// ```
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            long_message: None,
+            code: code.into(),
+            meta: None,
+        }
+    }
 }
 
 /// When the server asked to be tried again.
@@ -430,11 +420,17 @@ pub enum RetryAfter {
 }
 
 impl RetryAfter {
-    /// Parses a `Retry-After` value: delta-seconds or an IMF-fixdate
-    /// HTTP-date. Anything else (negative, fractional, garbage) is `None`.
+    /// Parses a `Retry-After` value: delta-seconds or an HTTP-date in any of
+    /// the three forms RFC 9110 (section 5.6.7) has recipients read:
+    /// IMF-fixdate, RFC 850 and asctime. Anything else (negative,
+    /// fractional, garbage) is `None`.
     ///
     /// ```
-    /// assert_eq!(clerk_core::RetryAfter::parse("soon"), None);
+    /// use clerk_core::RetryAfter;
+    /// assert_eq!(RetryAfter::parse("soon"), None);
+    /// let imf = RetryAfter::parse("Sun, 06 Nov 1994 08:49:37 GMT");
+    /// assert_eq!(RetryAfter::parse("Sunday, 06-Nov-94 08:49:37 GMT"), imf);
+    /// assert_eq!(RetryAfter::parse("Sun Nov  6 08:49:37 1994"), imf);
     /// ```
     pub fn parse(value: &str) -> Option<Self> {
         let value = value.trim();
@@ -444,7 +440,7 @@ impl RetryAfter {
             let secs = value.parse::<u64>().unwrap_or(u64::MAX);
             return Some(RetryAfter::Delay(Duration::from_secs(secs)));
         }
-        crate::httpdate::parse_http_date(value).map(RetryAfter::At)
+        httpdate::parse_http_date(value).ok().map(RetryAfter::At)
     }
 }
 
@@ -492,16 +488,48 @@ fn local_now() -> Option<SystemTime> {
 /// assert_eq!(api.errors()[0].long_message.as_deref(), Some("user_id must be included."));
 /// assert_eq!(api.to_string(), "Clerk answered 422 Unprocessable Entity: form_param_missing: user_id must be included. (trace id t1)");
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("Clerk answered {}{}{}", DisplayStatus(self.status), ErrorList(&self.errors), TraceId(&self.clerk_trace_id))]
 pub struct ApiError {
     pub(crate) status: StatusCode,
     pub(crate) errors: Vec<ClerkError>,
     pub(crate) meta: Option<serde_json::Map<String, serde_json::Value>>,
     pub(crate) clerk_trace_id: Option<String>,
     pub(crate) timing: ResponseTiming,
+    pub(crate) headers: HeaderNamesOnly,
+}
+
+/// Response headers whose `Debug` lists the names only: a value such as a
+/// `Set-Cookie` may be a credential, and `Debug` output ends up in logs.
+#[derive(Clone, PartialEq)]
+pub(crate) struct HeaderNamesOnly(pub(crate) http::HeaderMap);
+
+impl fmt::Debug for HeaderNamesOnly {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
 }
 
 impl ApiError {
+    /// The response's headers, as received: rate-limit, trace and other
+    /// headers a caller may look for. `Debug` shows only their names.
+    ///
+    /// ```
+    /// use clerk_core::{response, Error};
+    /// let reply = http::Response::builder()
+    ///     .status(429)
+    ///     .header("x-ratelimit-remaining", "0")
+    ///     .header("set-cookie", "session=SECRET")
+    ///     .body(r#"{"errors":[{"message":"slow down","code":"too_many_requests"}]}"#)
+    ///     .unwrap();
+    /// let Err(Error::Api(api)) = response::sign_in_token(&reply) else { panic!() };
+    /// assert_eq!(api.headers()["x-ratelimit-remaining"], "0");
+    /// assert!(!format!("{api:?}").contains("SECRET"));
+    /// ```
+    pub fn headers(&self) -> &http::HeaderMap {
+        &self.headers.0
+    }
+
     /// The HTTP status.
     ///
     /// See [`ApiError`] for an example.
@@ -538,10 +566,12 @@ impl ApiError {
     }
 }
 
-impl fmt::Display for ApiError {
+/// `: code: text; code: text` for Clerk's errors.
+struct ErrorList<'a>(&'a [ClerkError]);
+
+impl fmt::Display for ErrorList<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Clerk answered {}", DisplayStatus(self.status))?;
-        for (i, e) in self.errors.iter().enumerate() {
+        for (i, e) in self.0.iter().enumerate() {
             f.write_str(if i == 0 { ": " } else { "; " })?;
             f.write_str(if e.code.is_empty() {
                 "(no code)"
@@ -557,14 +587,9 @@ impl fmt::Display for ApiError {
                 write!(f, ": {text}")?;
             }
         }
-        if let Some(id) = &self.clerk_trace_id {
-            write!(f, " (trace id {id})")?;
-        }
         Ok(())
     }
 }
-
-impl std::error::Error for ApiError {}
 
 /// An answer that is not what Clerk sends.
 ///
@@ -580,7 +605,15 @@ impl std::error::Error for ApiError {}
 /// assert_eq!(e.content_type(), Some("text/html"));
 /// assert!(e.body_excerpt().starts_with("<html>"));
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "unexpected response {} ({}): {}{}{}",
+    DisplayStatus(self.status),
+    self.content_type.as_deref().unwrap_or("no content type"),
+    self.reason,
+    BodySummary(self.body_len, &self.excerpt),
+    TraceId(&self.clerk_trace_id)
+)]
 pub struct UnexpectedResponse {
     pub(crate) status: StatusCode,
     pub(crate) content_type: Option<String>,
@@ -629,32 +662,17 @@ impl UnexpectedResponse {
     }
 }
 
-impl fmt::Display for UnexpectedResponse {
+/// `; empty body` or `; N byte body starting "…"`.
+struct BodySummary<'a>(usize, &'a str);
+
+impl fmt::Display for BodySummary<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "unexpected response {} ({}): {}",
-            DisplayStatus(self.status),
-            self.content_type.as_deref().unwrap_or("no content type"),
-            self.reason
-        )?;
-        if self.body_len == 0 {
-            f.write_str("; empty body")?;
-        } else {
-            write!(
-                f,
-                "; {} byte body starting {:?}",
-                self.body_len, self.excerpt
-            )?;
+        match self.0 {
+            0 => f.write_str("; empty body"),
+            len => write!(f, "; {len} byte body starting {:?}", self.1),
         }
-        if let Some(id) = &self.clerk_trace_id {
-            write!(f, " (trace id {id})")?;
-        }
-        Ok(())
     }
 }
-
-impl std::error::Error for UnexpectedResponse {}
 
 /// A successful status whose body does not fit the schema.
 ///
@@ -669,7 +687,14 @@ impl std::error::Error for UnexpectedResponse {}
 /// assert_eq!(e.path(), "created_at");
 /// assert_eq!(e.to_string(), "response 200 OK did not decode at `created_at`: expected an integer (Unix milliseconds), found a string");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "response {} did not decode{}: {}{}",
+    DisplayStatus(self.status),
+    AtPath(&self.path),
+    self.problem,
+    TraceId(&self.clerk_trace_id)
+)]
 pub struct DecodeError {
     pub(crate) status: StatusCode,
     pub(crate) path: String,
@@ -701,21 +726,29 @@ impl DecodeError {
     }
 }
 
-impl fmt::Display for DecodeError {
+/// ` at `path`` unless the path is empty.
+struct AtPath<'a>(&'a str);
+
+impl fmt::Display for AtPath<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "response {} did not decode", DisplayStatus(self.status))?;
-        if !self.path.is_empty() {
-            write!(f, " at `{}`", self.path)?;
+        match self.0 {
+            "" => Ok(()),
+            path => write!(f, " at `{path}`"),
         }
-        write!(f, ": {}", self.problem)?;
-        if let Some(id) = &self.clerk_trace_id {
-            write!(f, " (trace id {id})")?;
-        }
-        Ok(())
     }
 }
 
-impl std::error::Error for DecodeError {}
+/// ` (trace id …)` when there is one.
+struct TraceId<'a>(&'a Option<String>);
+
+impl fmt::Display for TraceId<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(id) => write!(f, " (trace id {id})"),
+            None => Ok(()),
+        }
+    }
+}
 
 struct DisplayStatus(StatusCode);
 

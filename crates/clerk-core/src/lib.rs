@@ -45,19 +45,30 @@
 //!
 //! - `test-util`: `test_util::MockTransport`, a recording, replaying
 //!   transport for your own tests.
+//! - `tracing` (off by default; builds for `wasm32-unknown-unknown` too): the
+//!   clients report to [`tracing`](https://docs.rs/tracing). Each call is one
+//!   span `clerk.call` (target `clerk_core`, level INFO) with `operation`,
+//!   `attempts`, `http.status_code`, `clerk.error_code`, `clerk.trace_id`,
+//!   `duration_ms` (not on `wasm32-unknown-unknown`, which has no clock) and
+//!   `outcome`; each retry is one event `retrying` in that span with
+//!   `attempt`, `reason` (`rate_limited`, `server_error`, `request_timeout`,
+//!   `status`, `timeout`, `not_sent`, `connection_lost`), `http.status_code`
+//!   when there was an answer, and `wait_ms`. Nothing else is recorded:
+//!   never the secret key, the token, its url, the base URL or a body. The
+//!   transport's own events nest inside the call's span.
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod client;
 mod config;
-mod de;
 mod error;
-mod httpdate;
+mod loopback;
 mod model;
 mod redact;
 mod retry;
 mod secret;
 mod timer;
+mod trace;
 mod transport;
 
 pub mod request;
@@ -65,12 +76,13 @@ pub mod response;
 #[cfg(feature = "test-util")]
 pub mod test_util;
 
-pub use client::{BlockingClient, Client, ClientBuilder};
+pub use client::{BlockingClient, Client, ClientBuilder, TimerUnset};
 pub use config::{CLERK_API_VERSION, Config, ConfigBuilder, DEFAULT_API_VERSION, DEFAULT_BASE_URL};
 pub use error::{
     ApiError, ClerkError, DecodeError, Error, InvalidInput, RetryAfter, TransportFailure,
     UnexpectedResponse,
 };
+pub use loopback::is_loopback_host;
 pub use model::{
     ApiResponse, CreateSignInTokenRequest, SignInToken, SignInTokenStatus, UnixMillis,
 };
@@ -79,8 +91,9 @@ pub use retry::{Operation, RetryDecision, RetryPolicy};
 pub use secret::{SECRET_KEY_ENV, SecretKey, SecretKeyError, SecretString};
 pub use timer::{BlockingTimer, NoTimer, ThreadSleep, Timer};
 pub use transport::{
-    BlockingHttpTransport, BlockingTransportFn, GenericTransportError, HttpRequest, HttpResponse,
-    HttpTransport, TransportError, TransportFn, blocking_transport_fn, transport_fn,
+    BlockingHttpTransport, BlockingTransportFn, BoxedResponseFuture, DynHttpTransport, ErrorSource,
+    GenericTransportError, HttpRequest, HttpResponse, HttpTransport, LocalTransportError,
+    TransportError, TransportFn, blocking_transport_fn, transport_fn,
 };
 
 pub use bytes;

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
 use crate::error::InvalidInput;
 use crate::redact::redact;
 use crate::secret::SecretString;
@@ -22,14 +24,16 @@ use crate::secret::SecretString;
 /// assert_eq!(request.user_id(), "user_2abc");
 /// assert_eq!(request.expires_in_seconds_value(), Some(600));
 /// ```
-#[derive(Clone, PartialEq, Eq)]
-#[non_exhaustive]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreateSignInTokenRequest {
     user_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     org_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     expires_in_seconds: Option<u64>,
     /// A `Duration` that could not be turned into whole seconds; reported when
     /// the request is built.
+    #[serde(skip)]
     invalid_duration: Option<Duration>,
 }
 
@@ -184,8 +188,10 @@ impl fmt::Debug for CreateSignInTokenRequest {
 /// use clerk_core::SignInTokenStatus;
 /// assert_eq!(SignInTokenStatus::from("pending"), SignInTokenStatus::Pending);
 /// assert_eq!(SignInTokenStatus::from("expired").as_str(), "expired");
+/// assert_eq!(serde_json::to_string(&SignInTokenStatus::from("expired")).unwrap(), r#""expired""#);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum SignInTokenStatus {
     /// Created and not used yet; the only state that can be revoked.
@@ -195,7 +201,25 @@ pub enum SignInTokenStatus {
     /// Revoked before use.
     Revoked,
     /// A status this version does not know, kept as Clerk sent it.
+    #[serde(untagged)]
     Unknown(String),
+}
+
+// Hand-written: derive's `#[serde(other)]` would drop an unknown status' text.
+impl<'de> Deserialize<'de> for SignInTokenStatus {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Status;
+        impl serde::de::Visitor<'_> for Status {
+            type Value = SignInTokenStatus;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a sign-in token status string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(SignInTokenStatus::from(v))
+            }
+        }
+        d.deserialize_str(Status)
+    }
 }
 
 impl SignInTokenStatus {
@@ -240,7 +264,8 @@ impl fmt::Display for SignInTokenStatus {
 /// let t = UnixMillis::new(1_638_000_669_544);
 /// assert_eq!(t.to_system_time(), Some(UNIX_EPOCH + Duration::from_millis(1_638_000_669_544)));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct UnixMillis(i64);
 
 impl UnixMillis {
@@ -286,6 +311,10 @@ impl UnixMillis {
 /// `Debug`. After a revoke, `token` is absent and `url` is `None`. Fields Clerk
 /// may add later are ignored.
 ///
+/// `Serialize` writes the token the way Clerk sends it, `token` and `url` in
+/// clear: serializing is an explicit act (a CLI printing the token it was asked
+/// for, a mock server answering), unlike `Debug`, which ends up in logs.
+///
 /// ```
 /// use clerk_core::{SignInToken, SignInTokenStatus};
 ///
@@ -297,8 +326,9 @@ impl UnixMillis {
 /// assert_eq!(token.status, SignInTokenStatus::Pending);
 /// assert_eq!(token.token.as_ref().unwrap().expose_secret(), "eyJ.x.y");
 /// assert!(!format!("{token:?}").contains("eyJ"));
+/// assert!(serde_json::to_string(&token).unwrap().contains(r#""token":"eyJ.x.y""#));
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SignInToken {
     /// Always `sign_in_token`.
@@ -311,13 +341,51 @@ pub struct SignInToken {
     pub user_id: String,
     /// The JWT to hand to the Frontend API's `ticket` strategy. Absent after a
     /// revoke.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(serialize_with = "expose_secret")]
     pub token: Option<SecretString>,
     /// A url that signs the user in (it embeds the token). May be null.
+    #[serde(default, serialize_with = "expose_secret")]
     pub url: Option<SecretString>,
     /// When the token was created.
     pub created_at: UnixMillis,
     /// When the token last changed.
     pub updated_at: UnixMillis,
+}
+
+// A helper, not an impl: `SecretString` itself is not `Serialize`, so that no
+// other struct holding one writes it out by accident.
+fn expose_secret<S: Serializer>(value: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    value.as_ref().map(SecretString::expose_secret).serialize(s)
+}
+
+impl SignInToken {
+    /// A pending token as Clerk returns it from create, without `token` and
+    /// `url` (set them, they are public fields). For servers and tests that
+    /// answer like Clerk.
+    ///
+    /// ```
+    /// use clerk_core::{SecretString, SignInToken, SignInTokenStatus, UnixMillis};
+    /// let mut token = SignInToken::new("sit_1", "user_1", UnixMillis::new(1));
+    /// token.url = Some(SecretString::new("https://example.com/?__clerk_ticket=t"));
+    /// assert_eq!(token.status, SignInTokenStatus::Pending);
+    /// assert_eq!(
+    ///     serde_json::to_string(&token).unwrap(),
+    ///     r#"{"object":"sign_in_token","id":"sit_1","status":"pending","user_id":"user_1","url":"https://example.com/?__clerk_ticket=t","created_at":1,"updated_at":1}"#
+    /// );
+    /// ```
+    pub fn new(id: impl Into<String>, user_id: impl Into<String>, created_at: UnixMillis) -> Self {
+        Self {
+            object: "sign_in_token".to_owned(),
+            id: id.into(),
+            status: SignInTokenStatus::Pending,
+            user_id: user_id.into(),
+            token: None,
+            url: None,
+            created_at,
+            updated_at: created_at,
+        }
+    }
 }
 
 impl fmt::Debug for SignInToken {

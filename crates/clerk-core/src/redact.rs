@@ -97,11 +97,22 @@ fn json_secret_value(b: &[u8], i: usize) -> Option<(usize, usize)> {
     }
     let start = j + 1;
     let mut k = start;
-    while k < b.len() && b[k] != b'"' {
+    // A garbled body can put a stray quote inside the secret: the value only
+    // ends at a quote that JSON could end it with (followed by `,`, `}`, `]`
+    // or the end of the text), so the rest of the secret is never kept.
+    while k < b.len() && !(b[k] == b'"' && ends_value(&b[k + 1..])) {
         k += if b[k] == b'\\' { 2 } else { 1 };
     }
     let end = k.min(b.len());
     (end > start).then_some((start, end))
+}
+
+/// Whether what follows a closing quote is what JSON allows after a value.
+fn ends_value(rest: &[u8]) -> bool {
+    matches!(
+        rest.iter().find(|c| !c.is_ascii_whitespace()),
+        None | Some(b',' | b'}' | b']')
+    )
 }
 
 /// Shortest run of token characters that [`redact_excerpt`] treats as a
@@ -112,23 +123,35 @@ const LONG_RUN: usize = 24;
 /// For excerpts of bodies that could not be read: [`redact`], then every run
 /// of at least 24 token characters (base64url, `.`, `/`, `+`, `=`, `~`) is
 /// replaced too. A garbled body can hide a token where no pattern finds it;
-/// a long unbroken run is what is left of it.
+/// a long unbroken run is what is left of it. Within a URL the run is cut at
+/// `/` and `.` first, so `https://example.com/errors#VIOLATIONS` stays.
 pub(crate) fn redact_excerpt(text: &str) -> String {
     let first = redact(text);
     let b = first.as_bytes();
     let mut out = String::with_capacity(first.len());
     let mut copied = 0;
     let mut i = 0;
+    // Inside a URL: from `scheme://` to the next space, quote or bracket.
+    let mut url = false;
     while i < b.len() {
         if is_token_char(b[i]) {
             let run = b[i..].iter().take_while(|&&c| is_token_char(c)).count();
-            if run >= LONG_RUN {
-                out.push_str(&first[copied..i]);
-                out.push_str(REDACTED);
-                copied = i + run;
+            // In a URL each part between slashes and dots is judged on its
+            // own, so a long host or path is kept while a token pasted into
+            // it as one segment is not.
+            url |= i > 0 && b[i - 1] == b':' && b[i..].starts_with(b"//");
+            let mut start = i;
+            for part in b[i..i + run].split(|&c| url && (c == b'/' || c == b'.')) {
+                if part.len() >= LONG_RUN {
+                    out.push_str(&first[copied..start]);
+                    out.push_str(REDACTED);
+                    copied = start + part.len();
+                }
+                start += part.len() + 1;
             }
             i += run;
         } else {
+            url &= !(b[i].is_ascii_whitespace() || matches!(b[i], b'"' | b'\'' | b'<' | b'>'));
             i += 1;
         }
     }
@@ -197,6 +220,14 @@ mod tests {
             ("code x_sk_live_K3Y", "code x_[redacted]"),
             ("sk_ alone", "sk_ alone"),
             (
+                r#"{"token":"eyJ0.eyJ1"J9.SENTINELsig","id":"sit_1"}"#,
+                r#"{"token":"[redacted]","id":"sit_1"}"#,
+            ),
+            (
+                r#"{"url":"https://accou"nts.example/x?y=SENTINEL" ,"n":1}"#,
+                r#"{"url":"[redacted]" ,"n":1}"#,
+            ),
+            (
                 "unterminated \"token\":\"abc",
                 "unterminated \"token\":\"[redacted]",
             ),
@@ -215,6 +246,30 @@ mod tests {
         assert_eq!(
             redact_excerpt("<h1>502 Bad Gateway</h1>"),
             "<h1>502 Bad Gateway</h1>"
+        );
+    }
+
+    #[test]
+    fn excerpts_keep_ordinary_urls() {
+        for text in [
+            "see https://example.com/errors#VIOLATIONS",
+            "<a href=\"https://status.cdn-provider.example.com/incidents/2026/november-outage\">",
+            "http://127.0.0.1:8080/v1/sign_in_tokens/sit_123/revoke failed",
+        ] {
+            assert_eq!(redact_excerpt(text), text);
+        }
+        // A long segment inside a URL, or a long run that is not a URL, still goes.
+        assert_eq!(
+            redact_excerpt("https://example.com/t/SENTINELSENTINELSENTINELSENTINEL/x"),
+            "https://example.com/t/[redacted]/x"
+        );
+        assert_eq!(
+            redact_excerpt("at //SENTINELSENTINELSENTINEL/x"),
+            "at [redacted]"
+        );
+        assert_eq!(
+            redact_excerpt("https://ex.com/?__clerk_ticket=abc#x"),
+            "https://ex.com/?__clerk_ticket=[redacted]#x"
         );
     }
 

@@ -1,5 +1,6 @@
 //! Building the two requests: pure functions from configuration and input to
-//! an [`HttpRequest`]. Every header is set here and only here.
+//! an [`HttpRequest`]. Every header is set here and only here (once per
+//! [`Config`], in `Prepared`).
 //!
 //! ```
 //! use clerk_core::{request, Config, CreateSignInTokenRequest, SecretKey};
@@ -15,12 +16,13 @@
 
 use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
-use http::uri::PathAndQuery;
+use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{HeaderMap, HeaderValue, Method, Uri};
 
 use crate::config::{CLERK_API_VERSION, Config};
 use crate::error::InvalidInput;
 use crate::model::CreateSignInTokenRequest;
+use crate::secret::SecretKey;
 use crate::transport::HttpRequest;
 
 const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
@@ -57,14 +59,12 @@ pub fn create_sign_in_token(
     let mut body = Vec::with_capacity(64 + input.user_id().len());
     serde_json::to_writer(&mut body, input)
         .map_err(|_| InvalidInput::new("user_id", "could not be encoded as JSON"))?;
-    let mut headers = common_headers(config, 6);
-    headers.insert(CONTENT_TYPE, APPLICATION_JSON);
-    finish(
-        config,
-        config.create_path().clone(),
-        headers,
+    let prepared = config.prepared();
+    Ok(post(
+        prepared.create_uri.clone(),
+        prepared.create_headers.clone(),
         Bytes::from(body),
-    )
+    ))
 }
 
 /// `POST {base}/sign_in_tokens/{sign_in_token_id}/revoke`, with no body.
@@ -101,45 +101,84 @@ pub fn revoke_sign_in_token(
         }
         _ => {}
     }
-    let prefix = config.prefix();
-    let mut path = String::with_capacity(prefix.len() + 24 + sign_in_token_id.len() * 3);
-    path.push_str(prefix);
-    path.push_str("/sign_in_tokens/");
+    let prepared = config.prepared();
+    let bad_path = || InvalidInput::new("sign_in_token_id", "cannot form a valid path");
+    let mut path = String::with_capacity(
+        prepared.revoke_prefix.len() + REVOKE_SUFFIX.len() + sign_in_token_id.len() * 3,
+    );
+    path.push_str(&prepared.revoke_prefix);
     push_segment(&mut path, sign_in_token_id);
-    path.push_str("/revoke");
-    let path = PathAndQuery::from_maybe_shared(Bytes::from(path))
-        .map_err(|_| InvalidInput::new("sign_in_token_id", "cannot form a valid path"))?;
-    finish(config, path, common_headers(config, 5), Bytes::new())
+    path.push_str(REVOKE_SUFFIX);
+    let mut parts = http::uri::Parts::default();
+    parts.scheme = Some(prepared.scheme.clone());
+    parts.authority = Some(prepared.authority.clone());
+    parts.path_and_query =
+        Some(PathAndQuery::from_maybe_shared(Bytes::from(path)).map_err(|_| bad_path())?);
+    let uri = Uri::from_parts(parts).map_err(|_| bad_path())?;
+    Ok(post(uri, prepared.revoke_headers.clone(), Bytes::new()))
 }
 
-fn common_headers(config: &Config, capacity: usize) -> HeaderMap {
-    let mut headers = HeaderMap::with_capacity(capacity);
-    headers.insert(AUTHORIZATION, config.secret_key().authorization().clone());
-    headers.insert(ACCEPT, APPLICATION_JSON);
-    headers.insert(USER_AGENT, config.user_agent_header().clone());
-    if let Some(version) = config.api_version_header() {
-        headers.insert(CLERK_API_VERSION, version.clone());
+const REVOKE_SUFFIX: &str = "/revoke";
+
+/// What every request of a [`Config`] shares, built once with it: the
+/// create URI, the revoke path's fixed start, and each operation's headers.
+/// A request then clones these (reference counts and one copy of a small
+/// header table) instead of hashing each header name into a fresh map and
+/// assembling and re-checking a URI.
+pub(crate) struct Prepared {
+    scheme: Scheme,
+    authority: Authority,
+    create_uri: Uri,
+    /// `{prefix}/sign_in_tokens/`.
+    revoke_prefix: String,
+    create_headers: HeaderMap,
+    revoke_headers: HeaderMap,
+}
+
+impl Prepared {
+    pub(crate) fn new(
+        scheme: Scheme,
+        authority: Authority,
+        prefix: &str,
+        secret_key: &SecretKey,
+        user_agent: &HeaderValue,
+        api_version: Option<&HeaderValue>,
+    ) -> Result<Self, InvalidInput> {
+        let bad_prefix = || InvalidInput::new("base_url", "the path prefix is not a valid path");
+        let create_path =
+            PathAndQuery::try_from(format!("{prefix}/sign_in_tokens")).map_err(|_| bad_prefix())?;
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(scheme.clone());
+        parts.authority = Some(authority.clone());
+        parts.path_and_query = Some(create_path);
+        let create_uri = Uri::from_parts(parts).map_err(|_| bad_prefix())?;
+
+        let mut revoke_headers = HeaderMap::with_capacity(5);
+        revoke_headers.insert(AUTHORIZATION, secret_key.authorization().clone());
+        revoke_headers.insert(ACCEPT, APPLICATION_JSON);
+        revoke_headers.insert(USER_AGENT, user_agent.clone());
+        if let Some(version) = api_version {
+            revoke_headers.insert(CLERK_API_VERSION, version.clone());
+        }
+        let mut create_headers = revoke_headers.clone();
+        create_headers.insert(CONTENT_TYPE, APPLICATION_JSON);
+        Ok(Self {
+            scheme,
+            authority,
+            create_uri,
+            revoke_prefix: format!("{prefix}/sign_in_tokens/"),
+            create_headers,
+            revoke_headers,
+        })
     }
-    headers
 }
 
-fn finish(
-    config: &Config,
-    path: PathAndQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<HttpRequest, InvalidInput> {
-    let uri = Uri::builder()
-        .scheme(config.scheme().clone())
-        .authority(config.authority().clone())
-        .path_and_query(path)
-        .build()
-        .map_err(|_| InvalidInput::new("base_url", "cannot form a valid URI"))?;
+fn post(uri: Uri, headers: HeaderMap, body: Bytes) -> HttpRequest {
     let mut request = http::Request::new(body);
     *request.method_mut() = Method::POST;
     *request.uri_mut() = uri;
     *request.headers_mut() = headers;
-    Ok(request)
+    request
 }
 
 /// Appends `segment` percent-encoded: only RFC 3986 unreserved bytes pass.

@@ -11,8 +11,9 @@
 use http::header::{CONTENT_ENCODING, CONTENT_TYPE, DATE, RETRY_AFTER};
 use http::{HeaderMap, HeaderName, StatusCode};
 
-use crate::de::ClerkErrors;
-use crate::error::{ApiError, DecodeError, Error, ResponseTiming, RetryAfter, UnexpectedResponse};
+use crate::error::{
+    ApiError, ClerkError, DecodeError, Error, ResponseTiming, RetryAfter, UnexpectedResponse,
+};
 use crate::model::SignInToken;
 use crate::redact::{redact, redact_excerpt, redact_json_map};
 
@@ -114,6 +115,7 @@ pub fn sign_in_token<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<Sig
                 meta,
                 clerk_trace_id,
                 timing: timing(headers),
+                headers: crate::error::HeaderNamesOnly(headers.clone()),
             })))
         }
         None => Err(unexpected(
@@ -123,6 +125,18 @@ pub fn sign_in_token<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<Sig
             "error status without a Clerk error body",
         )),
     }
+}
+
+type JsonMap = serde_json::Map<String, serde_json::Value>;
+
+/// Clerk's error body, leniently: `errors` must be an array of objects.
+#[derive(serde::Deserialize)]
+struct ClerkErrors {
+    errors: Vec<ClerkError>,
+    #[serde(default)]
+    meta: Option<JsonMap>,
+    #[serde(default)]
+    clerk_trace_id: Option<String>,
 }
 
 fn clerk_errors(body: &[u8]) -> Option<ClerkErrors> {
@@ -171,7 +185,7 @@ fn trace_id_header(headers: &HeaderMap) -> Option<String> {
 fn timing(headers: &HeaderMap) -> ResponseTiming {
     ResponseTiming {
         retry_after: header_str(headers, &RETRY_AFTER).and_then(RetryAfter::parse),
-        date: header_str(headers, &DATE).and_then(crate::httpdate::parse_http_date),
+        date: header_str(headers, &DATE).and_then(|d| httpdate::parse_http_date(d).ok()),
     }
 }
 
@@ -205,84 +219,86 @@ fn decode_error(status: StatusCode, headers: &HeaderMap, path: String, problem: 
     }))
 }
 
-/// Finds which field made decoding fail, without quoting any value (the body
-/// holds secrets). Runs only on the failure path.
+/// Where decoding failed and what was wrong there, without any value from the
+/// body (it holds secrets): serde_json's messages quote values
+/// (`invalid type: string "…"`), so only their fixed parts are kept. Runs
+/// only on the failure path.
 fn diagnose(json: &[u8], error: &serde_json::Error) -> (String, String) {
-    use serde_json::Value;
     use serde_json::error::Category;
 
-    if matches!(
-        error.classify(),
-        Category::Syntax | Category::Eof | Category::Io
-    ) {
-        let what = if error.classify() == Category::Eof {
-            "JSON ends too early"
-        } else {
-            "not valid JSON"
-        };
-        return (
-            String::new(),
-            format!("{what} at line {} column {}", error.line(), error.column()),
-        );
+    // The path is found by reading again: serde_path_to_error keeps a
+    // `String` per object key, which the success path must not pay for.
+    let mut deserializer = serde_json::Deserializer::from_slice(json);
+    let mut path = serde_path_to_error::deserialize::<_, SignInToken>(&mut deserializer)
+        .err()
+        .map(|e| e.path().to_string())
+        .unwrap_or_default();
+    if path == "." {
+        path.clear();
     }
-    let Ok(value) = serde_json::from_slice::<Value>(json) else {
-        return (String::new(), "not valid JSON".into());
+    let at = |what| format!("{what} at line {} column {}", error.line(), error.column());
+    match error.classify() {
+        Category::Eof => return (String::new(), at("JSON ends too early")),
+        Category::Syntax | Category::Io => return (String::new(), at("not valid JSON")),
+        Category::Data => {}
+    }
+    // Derive also reads a struct from an array: say plainly what is wrong.
+    match serde_json::from_slice::<serde_json::Value>(json) {
+        Ok(value) if !value.is_object() => {
+            return (
+                String::new(),
+                format!("expected a JSON object, found {}", kind(&value)),
+            );
+        }
+        _ => {}
+    }
+    let message = error.to_string();
+    let message = message
+        .rsplit_once(" at line ")
+        .map_or(&*message, |(m, _)| m);
+    // Field names come from this crate's own types, never from the body.
+    let field = |prefix| message.strip_prefix(prefix)?.strip_suffix('`');
+    let join = |path: String, field: &str| match path.is_empty() {
+        true => field.to_owned(),
+        false => format!("{path}.{field}"),
     };
-    let Value::Object(map) = &value else {
-        return (
-            String::new(),
-            format!("expected a JSON object, found {}", kind(&value)),
-        );
+    if let Some(name) = field("missing field `") {
+        return (join(path, name), "missing required field".into());
+    }
+    if let Some(name) = field("duplicate field `") {
+        return (join(path, name), "duplicate field".into());
+    }
+    let mismatch = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "))
+        .and_then(|rest| rest.rsplit_once(", expected "));
+    let problem = match mismatch {
+        Some((found, expected)) => format!(
+            "expected {}, found {}",
+            match expected {
+                "i64" => "an integer (Unix milliseconds)",
+                other => other,
+            },
+            found_kind(found)
+        ),
+        None => "does not match the SignInToken schema".into(),
     };
-    const STRINGS: [&str; 4] = ["object", "id", "status", "user_id"];
-    for field in STRINGS {
-        match map.get(field) {
-            None => return (field.into(), "missing required field".into()),
-            Some(Value::String(_)) => {}
-            Some(other) => {
-                return (
-                    field.into(),
-                    format!("expected a string, found {}", kind(other)),
-                );
-            }
-        }
+    (path, problem)
+}
+
+/// The kind of value serde reported, from a fixed list: the words before the
+/// quoted value, which is dropped.
+fn found_kind(unexpected: &str) -> &'static str {
+    let word = unexpected.split(['`', '"']).next().unwrap_or("").trim();
+    match word {
+        "string" => "a string",
+        "integer" | "floating point" => "a number",
+        "boolean" => "a boolean",
+        "map" => "an object",
+        "sequence" => "an array",
+        "unit value" | "null" | "Option value" => "null",
+        _ => "another kind of value",
     }
-    for field in ["created_at", "updated_at"] {
-        match map.get(field) {
-            None => return (field.into(), "missing required field".into()),
-            Some(Value::Number(n)) if n.as_i64().is_some() => {}
-            Some(Value::Number(_)) => {
-                return (
-                    field.into(),
-                    "expected an integer (Unix milliseconds) within 64 bits".into(),
-                );
-            }
-            Some(other) => {
-                return (
-                    field.into(),
-                    format!(
-                        "expected an integer (Unix milliseconds), found {}",
-                        kind(other)
-                    ),
-                );
-            }
-        }
-    }
-    for field in ["token", "url"] {
-        match map.get(field) {
-            None | Some(Value::Null) | Some(Value::String(_)) => {}
-            Some(other) => {
-                return (
-                    field.into(),
-                    format!("expected a string or null, found {}", kind(other)),
-                );
-            }
-        }
-    }
-    (
-        String::new(),
-        "does not match the SignInToken schema".into(),
-    )
 }
 
 fn kind(value: &serde_json::Value) -> &'static str {

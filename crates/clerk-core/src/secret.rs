@@ -18,7 +18,8 @@ use http::HeaderValue;
 /// assert_eq!(token.to_string(), "[redacted]");
 /// assert_eq!(token.expose_secret(), "eyJhbGciOi.payload.signature");
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(transparent)]
 pub struct SecretString(Box<str>);
 
 impl SecretString {
@@ -62,54 +63,42 @@ impl fmt::Display for SecretString {
 /// use clerk_core::{SecretKey, SecretKeyError};
 /// assert_eq!(SecretKey::new("").unwrap_err(), SecretKeyError::Empty);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SecretKeyError {
     /// The key is empty.
+    #[error("the secret key is empty")]
     Empty,
     /// The key contains whitespace, often a copy-paste accident.
+    #[error("the secret key contains whitespace at byte {position}")]
     Whitespace {
         /// Byte offset of the first whitespace character.
         position: usize,
     },
     /// The key contains a control character or a byte that cannot be sent in
     /// an HTTP header.
+    #[error("the secret key contains a control or non-ASCII character at byte {position}")]
     InvalidCharacter {
         /// Byte offset of the first offending character.
         position: usize,
     },
+    /// The key is only `sk_test_` or `sk_live_`, with nothing after it
+    /// (often a template or an unset variable pasted in).
+    #[error("the secret key is only its environment prefix, with nothing after it")]
+    OnlyPrefix,
     /// The environment variable is not set.
+    #[error("the environment variable {name} is not set")]
     EnvMissing {
         /// The variable's name.
         name: &'static str,
     },
     /// The environment variable is not valid Unicode.
+    #[error("the environment variable {name} is not valid Unicode")]
     EnvNotUnicode {
         /// The variable's name.
         name: &'static str,
     },
 }
-
-impl fmt::Display for SecretKeyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Empty => f.write_str("the secret key is empty"),
-            Self::Whitespace { position } => {
-                write!(f, "the secret key contains whitespace at byte {position}")
-            }
-            Self::InvalidCharacter { position } => write!(
-                f,
-                "the secret key contains a control or non-ASCII character at byte {position}"
-            ),
-            Self::EnvMissing { name } => write!(f, "the environment variable {name} is not set"),
-            Self::EnvNotUnicode { name } => {
-                write!(f, "the environment variable {name} is not valid Unicode")
-            }
-        }
-    }
-}
-
-impl std::error::Error for SecretKeyError {}
 
 /// A Clerk secret key (`sk_test_…` or `sk_live_…`).
 ///
@@ -142,6 +131,7 @@ impl SecretKey {
     /// ```
     /// use clerk_core::{SecretKey, SecretKeyError};
     /// assert!(SecretKey::new("sk_live_xyz").is_ok());
+    /// assert_eq!(SecretKey::new("sk_test_").unwrap_err(), SecretKeyError::OnlyPrefix);
     /// assert_eq!(
     ///     SecretKey::new("sk_live_xyz\n").unwrap_err(),
     ///     SecretKeyError::Whitespace { position: 11 }
@@ -160,13 +150,13 @@ impl SecretKey {
                 return Err(SecretKeyError::InvalidCharacter { position });
             }
         }
-        let prefix = if key.starts_with("sk_test_") {
-            "sk_test_"
-        } else if key.starts_with("sk_live_") {
-            "sk_live_"
-        } else {
-            ""
-        };
+        let prefix = ["sk_test_", "sk_live_"]
+            .into_iter()
+            .find(|p| key.starts_with(p))
+            .unwrap_or("");
+        if !prefix.is_empty() && key.len() == prefix.len() {
+            return Err(SecretKeyError::OnlyPrefix);
+        }
         let mut value = String::with_capacity(7 + key.len());
         value.push_str("Bearer ");
         value.push_str(key);
@@ -274,6 +264,8 @@ mod tests {
                 "sk_test_\0",
                 SecretKeyError::InvalidCharacter { position: 8 },
             ),
+            ("sk_test_", SecretKeyError::OnlyPrefix),
+            ("sk_live_", SecretKeyError::OnlyPrefix),
         ] {
             let err = SecretKey::new(key).unwrap_err();
             assert_eq!(err, expected, "{key:?}");

@@ -20,7 +20,8 @@
 //! let err = client.revoke_sign_in_token("sit_1").unwrap_err();
 //! // 503, then refused, then the queue ran out: three attempts.
 //! assert_eq!(transport.requests().len(), 3);
-//! assert!(err.to_string().contains("no response queued"));
+//! let cause = std::error::Error::source(&err).unwrap();
+//! assert_eq!(cause.to_string(), "no response queued for this request");
 //! ```
 
 use std::collections::VecDeque;

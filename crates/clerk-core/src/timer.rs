@@ -6,8 +6,9 @@ use std::time::Duration;
 /// Something the async client can wait on between retries.
 ///
 /// clerk-core owns no runtime, so the caller supplies the clock: clerk-hyper
-/// ships one for tokio, a browser host can wrap `setTimeout`. A client built
-/// without a timer ([`NoTimer`]) never retries, since it cannot wait.
+/// ships one for tokio, a browser host can wrap `setTimeout`. The client
+/// builder asks for one, or for an explicit
+/// [`without_retries`](crate::ClientBuilder::without_retries).
 ///
 /// ```
 /// use std::time::Duration;
@@ -25,14 +26,18 @@ pub trait Timer {
     /// Resolves once `duration` has passed.
     fn sleep(&self, duration: Duration) -> impl Future<Output = ()>;
 
-    /// Whether this timer can wait at all. When `false` the client makes one
-    /// attempt per call and returns its error, whatever the retry policy says.
+    /// Whether this timer can wait at all. When `false` the client's retry
+    /// policy is [`RetryPolicy::never`](crate::RetryPolicy::never): one attempt
+    /// per call, and [`Client::retry_policy`](crate::Client::retry_policy)
+    /// reports it.
     fn can_sleep(&self) -> bool {
         true
     }
 }
 
-/// The absence of a timer: the async client does not retry.
+/// The absence of a timer: the async client does not retry, and its retry
+/// policy says so. [`ClientBuilder::without_retries`](crate::ClientBuilder::without_retries)
+/// picks it.
 ///
 /// ```
 /// use clerk_core::{NoTimer, Timer};

@@ -120,12 +120,85 @@ impl TransportError for std::convert::Infallible {}
 /// assert_eq!(e.to_string(), "connection refused");
 /// ```
 #[derive(Debug)]
-pub struct GenericTransportError {
+///
+/// By default its source must be `Send + Sync`, which keeps the error (and
+/// the client's futures) `Send`. [`TransportError`] itself asks for neither:
+/// a transport whose cause is not `Send` (a browser `JsValue`, an `Rc`) uses
+/// [`LocalTransportError`] instead.
+pub struct GenericTransportError<S: ?Sized + ErrorSource = dyn StdError + Send + Sync> {
     message: String,
     not_sent: bool,
     timeout: bool,
     permanent: bool,
-    source: Option<Box<dyn StdError + Send + Sync + 'static>>,
+    source: Option<Box<S>>,
+}
+
+/// A [`GenericTransportError`] whose source need not be `Send` or `Sync`
+/// (so neither is the error).
+///
+/// ```
+/// use std::error::Error;
+/// use std::rc::Rc;
+///
+/// #[derive(Debug)]
+/// struct JsFailure(Rc<str>); // not Send, like a JsValue
+/// impl std::fmt::Display for JsFailure {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         f.write_str(&self.0)
+///     }
+/// }
+/// impl Error for JsFailure {}
+///
+/// let e = clerk_core::LocalTransportError::local("fetch failed")
+///     .with_source(JsFailure("TypeError: network".into()));
+/// assert_eq!(e.source().unwrap().to_string(), "TypeError: network");
+/// ```
+pub type LocalTransportError = GenericTransportError<dyn StdError>;
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for dyn std::error::Error {}
+    impl Sealed for dyn std::error::Error + Send + Sync {}
+}
+
+/// The two kinds of source a [`GenericTransportError`] can keep:
+/// `dyn Error + Send + Sync` (the default) and `dyn Error`
+/// ([`LocalTransportError`]). Sealed.
+///
+/// See [`LocalTransportError`] for an example.
+pub trait ErrorSource: sealed::Sealed + fmt::Debug + 'static {
+    /// The source as a plain error.
+    ///
+    /// See [`LocalTransportError`] for an example.
+    fn as_error(&self) -> &(dyn StdError + 'static);
+}
+
+impl ErrorSource for dyn StdError {
+    fn as_error(&self) -> &(dyn StdError + 'static) {
+        self
+    }
+}
+
+impl ErrorSource for dyn StdError + Send + Sync {
+    fn as_error(&self) -> &(dyn StdError + 'static) {
+        self
+    }
+}
+
+impl LocalTransportError {
+    /// A failure described by `message`, whose source may be neither `Send`
+    /// nor `Sync`.
+    ///
+    /// See [`LocalTransportError`] for an example.
+    pub fn local(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            not_sent: false,
+            timeout: false,
+            permanent: false,
+            source: None,
+        }
+    }
 }
 
 impl GenericTransportError {
@@ -144,7 +217,9 @@ impl GenericTransportError {
             source: None,
         }
     }
+}
 
+impl<S: ?Sized + ErrorSource> GenericTransportError<S> {
     /// Marks the request as known not to have been sent.
     ///
     /// ```
@@ -186,27 +261,25 @@ impl GenericTransportError {
     /// let e = clerk_core::GenericTransportError::new("send failed").with_source(io);
     /// assert_eq!(e.source().unwrap().to_string(), "boom");
     /// ```
-    pub fn with_source(mut self, source: impl StdError + Send + Sync + 'static) -> Self {
-        self.source = Some(Box::new(source));
+    pub fn with_source(mut self, source: impl Into<Box<S>>) -> Self {
+        self.source = Some(source.into());
         self
     }
 }
 
-impl fmt::Display for GenericTransportError {
+impl<S: ?Sized + ErrorSource> fmt::Display for GenericTransportError<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl StdError for GenericTransportError {
+impl<S: ?Sized + ErrorSource> StdError for GenericTransportError<S> {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.source
-            .as_deref()
-            .map(|e| e as &(dyn StdError + 'static))
+        self.source.as_deref().map(ErrorSource::as_error)
     }
 }
 
-impl TransportError for GenericTransportError {
+impl<S: ?Sized + ErrorSource> TransportError for GenericTransportError<S> {
     fn is_request_not_sent(&self) -> bool {
         self.not_sent
     }
@@ -290,6 +363,82 @@ macro_rules! forward_transports {
 }
 
 forward_transports!(&T, Arc<T>, Box<T>, std::rc::Rc<T>);
+
+/// The boxed future a [`DynHttpTransport`] returns.
+pub type BoxedResponseFuture<'a, E> =
+    std::pin::Pin<Box<dyn Future<Output = Result<HttpResponse, E>> + 'a>>;
+
+/// The object-safe twin of [`HttpTransport`]: the same call with a boxed
+/// future, so transports can be chosen at run time and kept as
+/// `Box<dyn DynHttpTransport<Error = E>>` or `Arc<dyn …>` (plugin-style
+/// stacks, middleware that wraps "some transport").
+///
+/// Every [`HttpTransport`] is one, through a blanket impl; and the trait
+/// object is an [`HttpTransport`] again, so a `Box` or `Arc` of it plugs into
+/// [`Client`](crate::Client) like any other transport. The cost is one
+/// allocation per request for the box. Like [`HttpTransport`]'s, the boxed
+/// future has no `Send` bound, so the client's futures over a trait object
+/// are not `Send`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use clerk_core::test_util::MockTransport;
+/// use clerk_core::{Client, CreateSignInTokenRequest, DynHttpTransport, SecretKey};
+///
+/// let mock = Arc::new(MockTransport::new());
+/// mock.push_json(200, r#"{"object":"sign_in_token","id":"sit_1","status":"pending","user_id":"u","created_at":1,"updated_at":1}"#);
+/// let transport: Arc<dyn DynHttpTransport<Error = _>> = mock.clone();
+/// let client = Client::builder(SecretKey::new("sk_test_x").unwrap())
+///     .without_retries()
+///     .build(transport)
+///     .unwrap();
+/// let token = futures_executor::block_on(
+///     client.create_sign_in_token(&CreateSignInTokenRequest::new("u")),
+/// ).unwrap();
+/// assert_eq!(token.id, "sit_1");
+///
+/// // Chosen at run time, shareable across threads.
+/// let transports: Vec<Box<dyn DynHttpTransport<Error = _> + Send + Sync>> =
+///     vec![Box::new(mock.clone()), Box::new(mock)];
+/// for transport in transports {
+///     let client = Client::builder(SecretKey::new("sk_test_x").unwrap()).without_retries().build(transport);
+///     assert!(client.is_ok());
+/// }
+/// ```
+pub trait DynHttpTransport {
+    /// The transport's failure.
+    type Error: TransportError;
+
+    /// [`HttpTransport::send`], boxed.
+    ///
+    /// See [`DynHttpTransport`] for an example.
+    fn send_boxed(&self, request: HttpRequest) -> BoxedResponseFuture<'_, Self::Error>;
+}
+
+impl<T: HttpTransport> DynHttpTransport for T {
+    type Error = T::Error;
+    fn send_boxed(&self, request: HttpRequest) -> BoxedResponseFuture<'_, Self::Error> {
+        Box::pin(self.send(request))
+    }
+}
+
+macro_rules! transport_objects {
+    ($($bounds:tt)*) => {
+        impl<E: TransportError> HttpTransport for dyn DynHttpTransport<Error = E> $($bounds)* {
+            type Error = E;
+            fn send(
+                &self,
+                request: HttpRequest,
+            ) -> impl Future<Output = Result<HttpResponse, Self::Error>> {
+                self.send_boxed(request)
+            }
+        }
+    };
+}
+
+transport_objects!(+ '_);
+transport_objects!(+ Send + '_);
+transport_objects!(+ Send + Sync + '_);
 
 /// An async transport made from a closure; see [`transport_fn`].
 #[derive(Clone, Copy)]

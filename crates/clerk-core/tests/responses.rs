@@ -181,6 +181,56 @@ fn too_many_requests_with_both_retry_after_forms() {
     }
 }
 
+/// RFC 9110 section 5.6.7: recipients read all three HTTP-date forms, in
+/// `Retry-After` and in `Date`.
+#[test]
+fn retry_after_reads_every_http_date_form() {
+    let at = UNIX_EPOCH + Duration::from_secs(1_445_412_490); // Wed, 21 Oct 2015 07:28:10 GMT
+    for (form, retry_after, date) in [
+        (
+            "IMF-fixdate",
+            "Wed, 21 Oct 2015 07:28:10 GMT",
+            "Wed, 21 Oct 2015 07:28:00 GMT",
+        ),
+        (
+            "RFC 850",
+            "Wednesday, 21-Oct-15 07:28:10 GMT",
+            "Wednesday, 21-Oct-15 07:28:00 GMT",
+        ),
+        (
+            "asctime",
+            "Wed Oct 21 07:28:10 2015",
+            "Wed Oct 21 07:28:00 2015",
+        ),
+    ] {
+        let e = too_many(retry_after, Some(date));
+        assert_eq!(e.retry_after(), Some(RetryAfter::At(at)), "{form}");
+        assert_eq!(
+            e.retry_after_delay(),
+            Some(Duration::from_secs(10)),
+            "{form}"
+        );
+        assert_eq!(
+            RetryAfter::parse(retry_after),
+            Some(RetryAfter::At(at)),
+            "{form}"
+        );
+    }
+    // asctime pads a one-digit day with a space.
+    assert_eq!(
+        RetryAfter::parse("Sun Nov  6 08:49:37 1994"),
+        RetryAfter::parse("Sun, 06 Nov 1994 08:49:37 GMT")
+    );
+    for bad in [
+        "Wed, 21 Oct 2015 07:28:10 UTC",
+        "Wed, 32 Oct 2015 07:28:10 GMT",
+        "Wed, 21 Oct 2015 25:28:10 GMT",
+        "2015-10-21T07:28:10Z",
+    ] {
+        assert_eq!(RetryAfter::parse(bad), None, "{bad:?}");
+    }
+}
+
 #[test]
 fn bad_gateway_html_is_unexpected() {
     let reply = http::Response::builder()
@@ -305,7 +355,7 @@ fn decode_errors_name_the_field() {
         (
             r#"{"object":"sign_in_token","id":"s","status":"pending","user_id":"u","created_at":1,"updated_at":1,"token":7}"#,
             "token",
-            "expected a string or null, found a number",
+            "expected a string, found a number",
         ),
         (
             r#"{"object":"user","id":"s","status":"pending","user_id":"u","created_at":1,"updated_at":1}"#,

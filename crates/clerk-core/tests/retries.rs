@@ -211,14 +211,86 @@ fn garbage_retry_after_falls_back_to_backoff() {
 }
 
 #[test]
-fn no_timer_means_no_retry() {
+fn without_retries_says_so_and_does_not_retry() {
     let transport = MockTransport::new();
     too_many(&transport, "1");
     transport.push_json(200, sentinel_token_json("pending"));
-    let c = Client::builder(key()).build(&transport).unwrap();
+    // A retry policy given before (or after) the choice cannot make it lie.
+    let c = Client::builder(key())
+        .retry_policy(RetryPolicy::new().with_max_retries(5))
+        .without_retries()
+        .retry_policy(RetryPolicy::new().with_max_retries(5))
+        .build(&transport)
+        .unwrap();
+    assert_eq!(c.retry_policy().max_retries(), 0);
+    let c = c.with_retry_policy(RetryPolicy::new().with_max_retries(5));
+    assert_eq!(c.retry_policy().max_retries(), 0);
     let err = block_on(c.create_sign_in_token(&CreateSignInTokenRequest::new("u"))).unwrap_err();
     assert_eq!(err.status(), Some(http::StatusCode::TOO_MANY_REQUESTS));
     assert_eq!(transport.requests().len(), 1);
+
+    // Client::new with an explicit timer that cannot sleep is just as honest.
+    let c = Client::new(config(), &transport, clerk_core::NoTimer);
+    assert_eq!(c.retry_policy().max_retries(), 0);
+}
+
+/// The async client (with a timer) and the blocking client, both from the
+/// same builder defaults, follow the same policy and make the same attempts.
+#[test]
+fn async_and_blocking_clients_share_default_behaviour() {
+    fn async_client(t: &MockTransport) -> Client<&MockTransport, FakeTimer> {
+        Client::builder(key())
+            .timer(FakeTimer::default())
+            .build(t)
+            .unwrap()
+    }
+    fn blocking_client(t: &MockTransport) -> clerk_core::BlockingClient<&MockTransport> {
+        Client::builder(key()).build_blocking(t).unwrap()
+    }
+    let unused = MockTransport::new();
+    assert_eq!(
+        async_client(&unused).retry_policy(),
+        blocking_client(&unused).retry_policy()
+    );
+    assert_eq!(
+        async_client(&unused).retry_policy(),
+        &RetryPolicy::default()
+    );
+
+    // `Retry-After: 0` keeps the blocking client's real thread sleep at zero.
+    let overloaded = |status: u16| {
+        let transport = MockTransport::new();
+        for _ in 0..5 {
+            transport.push_response(
+                http::Response::builder()
+                    .status(status)
+                    .header("retry-after", "0")
+                    .body(bytes::Bytes::from(error_json("busy")))
+                    .unwrap(),
+            );
+        }
+        transport
+    };
+    for status in [429, 503] {
+        let a = overloaded(status);
+        let b = overloaded(status);
+        let async_err = block_on(async_client(&a).revoke_sign_in_token("sit_1")).unwrap_err();
+        let blocking_err = blocking_client(&b)
+            .revoke_sign_in_token("sit_1")
+            .unwrap_err();
+        assert_eq!(async_err.status(), blocking_err.status());
+        // One attempt plus the default two retries, for both.
+        assert_eq!(a.requests().len(), 3, "async, {status}");
+        assert_eq!(b.requests().len(), 3, "blocking, {status}");
+    }
+    let a = overloaded(429);
+    let b = overloaded(429);
+    let input = CreateSignInTokenRequest::new("u");
+    block_on(async_client(&a).create_sign_in_token(&input)).unwrap_err();
+    blocking_client(&b)
+        .create_sign_in_token(&input)
+        .unwrap_err();
+    assert_eq!((a.requests().len(), b.requests().len()), (3, 3));
 }
 
 #[test]

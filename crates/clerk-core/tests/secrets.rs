@@ -52,7 +52,7 @@ fn models_and_config_hide_secrets() {
     assert_eq!(token.url.as_ref().unwrap().expose_secret(), SENTINEL_URL);
     assert_clean("key", &format!("{} {:?}", key(), key()));
     assert_clean("config", &format!("{:?}", config()));
-    let client = Client::builder(key()).build(()).unwrap();
+    let client = Client::builder(key()).without_retries().build(()).unwrap();
     assert_clean("client", &format!("{client:?}"));
     let blocking = Client::builder(key()).build_blocking(()).unwrap();
     assert_clean("blocking client", &format!("{blocking:?}"));
@@ -152,6 +152,71 @@ fn every_response_error_path_is_clean() {
     }
 }
 
+/// serde_json's own messages quote the value that did not fit
+/// (`invalid type: string "…"`): decode errors keep the field path and a
+/// description, never the value.
+#[test]
+fn decode_errors_name_the_field_never_the_value() {
+    let base = |field: &str, value: &str| {
+        let mut fields = vec![
+            ("object", r#""sign_in_token""#.to_owned()),
+            ("id", r#""sit_1""#.to_owned()),
+            ("status", r#""pending""#.to_owned()),
+            ("user_id", r#""user_1""#.to_owned()),
+            ("token", format!(r#""{SENTINEL_TOKEN}""#)),
+            ("url", format!(r#""{SENTINEL_URL}""#)),
+            ("created_at", "1".to_owned()),
+            ("updated_at", "1".to_owned()),
+        ];
+        for f in &mut fields {
+            if f.0 == field {
+                f.1 = value.to_owned();
+            }
+        }
+        let body: Vec<String> = fields
+            .iter()
+            .map(|(k, v)| format!(r#""{k}":{v}"#))
+            .collect();
+        format!("{{{}}}", body.join(","))
+    };
+    let secrets = [SENTINEL_KEY, SENTINEL_TOKEN, SENTINEL_URL];
+    for field in [
+        "id",
+        "status",
+        "user_id",
+        "token",
+        "url",
+        "created_at",
+        "updated_at",
+    ] {
+        for secret in secrets {
+            let wrong: Vec<String> = match field {
+                // Where a string belongs: a number, an object and an array holding the secret.
+                "id" | "status" | "user_id" | "token" | "url" => vec![
+                    format!(r#"{{"echo":"{secret}"}}"#),
+                    format!(r#"["{secret}"]"#),
+                    "12345".to_owned(),
+                ],
+                // Where an integer belongs: the secret as a string.
+                _ => vec![format!(r#""{secret}""#), format!(r#"[{{"k":"{secret}"}}]"#)],
+            };
+            for value in wrong {
+                let body = base(field, &value);
+                let err = response::sign_in_token(&json_response(200, body.clone())).unwrap_err();
+                let Error::Decode(decode) = &err else {
+                    panic!("{body}: {err:?}")
+                };
+                assert_eq!(decode.path(), field, "{body}");
+                assert!(decode.problem().starts_with("expected "), "{body}: {err}");
+                check(&body, &err);
+                for needle in [secret, "echo", "12345"] {
+                    assert!(!err.to_string().contains(needle), "{body}: {err}");
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn client_error_paths_are_clean() {
     // Through the clients, with transport failures too.
@@ -180,4 +245,32 @@ fn client_error_paths_are_clean() {
         GenericTransportError::new("connect failed").not_sent(),
     ));
     check("transport", &transport_error);
+}
+
+/// `ApiError` keeps every response header for the caller, but its `Debug`
+/// lists names only: a `Set-Cookie` or an echoed header may carry a secret.
+#[test]
+fn api_error_headers_are_kept_and_their_values_never_printed() {
+    let mut reply = json_response(
+        429,
+        r#"{"errors":[{"message":"slow down","code":"too_many_requests"}]}"#,
+    );
+    let headers = reply.headers_mut();
+    headers.insert(
+        "set-cookie",
+        format!("__session={SENTINEL_TOKEN}").parse().unwrap(),
+    );
+    headers.insert("x-echo", format!("Bearer {SENTINEL_KEY}").parse().unwrap());
+    headers.insert("x-ratelimit-remaining", "0".parse().unwrap());
+    let err = response::sign_in_token(&reply).unwrap_err();
+    let Error::Api(api) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(api.headers()["x-ratelimit-remaining"], "0");
+    assert_eq!(
+        api.headers()["set-cookie"],
+        format!("__session={SENTINEL_TOKEN}").as_str()
+    );
+    assert!(format!("{api:?}").contains("set-cookie"));
+    check("ApiError with headers", &err);
 }

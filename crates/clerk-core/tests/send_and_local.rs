@@ -9,7 +9,7 @@ use std::sync::Arc;
 use clerk_core::test_util::MockTransport;
 use clerk_core::{
     Client, CreateSignInTokenRequest, GenericTransportError, HttpRequest, HttpResponse,
-    HttpTransport, Timer, transport_fn,
+    HttpTransport, LocalTransportError, Timer, transport_fn,
 };
 use common::*;
 
@@ -65,6 +65,7 @@ impl HttpTransport for LocalTransport {
 fn a_transport_holding_an_rc_works() {
     let calls = Rc::new(std::cell::Cell::new(0));
     let client = Client::builder(key())
+        .without_retries()
         .build(LocalTransport {
             calls: calls.clone(),
         })
@@ -84,7 +85,10 @@ fn a_transport_holding_an_rc_works() {
             )))
         }
     });
-    let client = Client::builder(key()).build(transport).unwrap();
+    let client = Client::builder(key())
+        .without_retries()
+        .build(transport)
+        .unwrap();
     futures_executor::block_on(client.create_sign_in_token(&CreateSignInTokenRequest::new("u")))
         .unwrap();
     assert_eq!(*seen.borrow(), ["https://api.clerk.com/v1/sign_in_tokens"]);
@@ -102,4 +106,40 @@ fn forwarding_impls() {
     is_blocking(&&t);
     is_blocking(&Arc::new(MockTransport::new()));
     is_blocking(&Box::new(MockTransport::new()));
+}
+
+/// A failure whose cause is not `Send` (like a browser `JsValue`) keeps its
+/// cause, and the client hands it back with the chain intact.
+#[test]
+fn a_transport_error_with_a_source_that_is_not_send() {
+    #[derive(Debug)]
+    struct JsLike(Rc<str>);
+    impl std::fmt::Display for JsLike {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+    impl std::error::Error for JsLike {}
+
+    let transport = transport_fn(|_request: HttpRequest| async {
+        Err::<HttpResponse, _>(
+            LocalTransportError::local("fetch failed")
+                .not_sent()
+                .with_source(JsLike("TypeError: NetworkError".into())),
+        )
+    });
+    let client = Client::builder(key())
+        .without_retries()
+        .build(transport)
+        .unwrap();
+    let err = futures_executor::block_on(client.revoke_sign_in_token("sit_1")).unwrap_err();
+    assert!(err.is_request_not_sent());
+    let mut chain = Vec::new();
+    let mut source: Option<&dyn std::error::Error> = Some(&err);
+    while let Some(e) = source {
+        chain.push(e.to_string());
+        source = e.source();
+    }
+    assert_eq!(chain.last().unwrap(), "TypeError: NetworkError");
+    assert!(chain.iter().any(|m| m == "fetch failed"), "{chain:?}");
 }

@@ -1,0 +1,297 @@
+//! What the clients tell `tracing` (feature `tracing`): one span per call and
+//! one event per retry. Without the feature every item here is an empty
+//! inline stub, so the clients' loops read the same either way.
+//!
+//! Recorded, and nothing else:
+//!
+//! - span `clerk.call` (target `clerk_core`, level INFO): `operation`
+//!   (`create_sign_in_token`, `revoke_sign_in_token`), `attempts`,
+//!   `http.status_code` (the last answer's), `clerk.error_code` (the first
+//!   code of Clerk's error body), `clerk.trace_id`, `duration_ms` (not on
+//!   `wasm32-unknown-unknown`, which has no clock in `std`), and `outcome`
+//!   (`ok`, or the error's kind);
+//! - event `retrying` (same target, level INFO) inside that span, before each
+//!   wait: `attempt` (the attempt that failed, from 1), `reason`,
+//!   `http.status_code` when there was an answer, and `wait_ms`.
+//!
+//! Never the secret key, the request or response bodies, the token, its url,
+//! the base URL or any header other than the trace id. The trace id and the
+//! error code come from the server, so they are recorded only when they look
+//! like what they are (short, visible ASCII) and hold nothing of the key.
+
+use std::time::Duration;
+
+use crate::error::Error;
+use crate::model::{ApiResponse, SignInToken};
+use crate::retry::Operation;
+
+/// Why a failed attempt is retried: a short, stable label.
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+pub(crate) fn retry_reason<E>(error: &Error<E>) -> &'static str {
+    match error.status().map(|s| s.as_u16()) {
+        Some(429) => "rate_limited",
+        Some(408) => "request_timeout",
+        Some(s) if s >= 500 => "server_error",
+        Some(_) => "status",
+        None if error.is_timeout() => "timeout",
+        None if error.is_request_not_sent() => "not_sent",
+        None => "connection_lost",
+    }
+}
+
+/// What the retry event says about the failed attempt.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Retry {
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    reason: &'static str,
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    status: Option<u16>,
+}
+
+impl Retry {
+    /// Reads the failed attempt's error. Without the feature, nothing.
+    #[inline(always)]
+    pub(crate) fn of<E>(error: &Error<E>) -> Self {
+        #[cfg(feature = "tracing")]
+        {
+            Self {
+                reason: retry_reason(error),
+                status: error.status().map(|s| s.as_u16()),
+            }
+        }
+        #[cfg(not(feature = "tracing"))]
+        {
+            let _ = error;
+            Self {
+                reason: "",
+                status: None,
+            }
+        }
+    }
+}
+
+#[cfg(feature = "tracing")]
+mod on {
+    use super::*;
+
+    #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+    type Clock = std::time::Instant;
+
+    /// One call's span and its clock.
+    pub(crate) struct Call {
+        span: tracing::Span,
+        #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+        started: Clock,
+    }
+
+    impl Call {
+        pub(crate) fn start(operation: Operation) -> Self {
+            let span = tracing::info_span!(
+                target: "clerk_core",
+                "clerk.call",
+                operation = operation.name(),
+                attempts = tracing::field::Empty,
+                http.status_code = tracing::field::Empty,
+                clerk.error_code = tracing::field::Empty,
+                clerk.trace_id = tracing::field::Empty,
+                duration_ms = tracing::field::Empty,
+                outcome = tracing::field::Empty,
+            );
+            Self {
+                span,
+                #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+                started: Clock::now(),
+            }
+        }
+
+        /// Runs `future` inside the span, so a transport's own events nest
+        /// under the call.
+        pub(crate) fn instrument<F: std::future::Future>(
+            &self,
+            future: F,
+        ) -> tracing::instrument::Instrumented<F> {
+            tracing::Instrument::instrument(future, self.span.clone())
+        }
+
+        /// Runs `f` inside the span (the blocking client).
+        pub(crate) fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
+            self.span.in_scope(f)
+        }
+
+        pub(crate) fn retry(&self, attempt: u32, retry: &Retry, wait: Duration) {
+            let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+            let reason = retry.reason;
+            match retry.status {
+                Some(status) => tracing::info!(
+                    target: "clerk_core",
+                    parent: &self.span,
+                    attempt,
+                    reason,
+                    http.status_code = status,
+                    wait_ms,
+                    "retrying"
+                ),
+                None => tracing::info!(
+                    target: "clerk_core",
+                    parent: &self.span,
+                    attempt,
+                    reason,
+                    wait_ms,
+                    "retrying"
+                ),
+            }
+        }
+
+        pub(crate) fn finish<E>(
+            self,
+            attempts: u32,
+            secret_key: &str,
+            result: &Result<ApiResponse<SignInToken>, Error<E>>,
+        ) {
+            let span = &self.span;
+            span.record("attempts", attempts);
+            #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+            {
+                let ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                span.record("duration_ms", ms);
+            }
+            match result {
+                Ok(response) => {
+                    span.record("http.status_code", response.status.as_u16());
+                    let trace_id = response
+                        .headers
+                        .get(crate::CLERK_TRACE_ID)
+                        .and_then(|v| v.to_str().ok());
+                    if let Some(id) = trace_id.and_then(|id| loggable(id, secret_key)) {
+                        span.record("clerk.trace_id", id);
+                    }
+                    span.record("outcome", "ok");
+                }
+                Err(error) => {
+                    if let Some(status) = error.status() {
+                        span.record("http.status_code", status.as_u16());
+                    }
+                    if let Some(code) = error.codes().find_map(|c| loggable(c, secret_key)) {
+                        span.record("clerk.error_code", code);
+                    }
+                    if let Some(id) = error
+                        .clerk_trace_id()
+                        .and_then(|id| loggable(id, secret_key))
+                    {
+                        span.record("clerk.trace_id", id);
+                    }
+                    span.record("outcome", outcome(error));
+                }
+            }
+        }
+    }
+
+    fn outcome<E>(error: &Error<E>) -> &'static str {
+        match error {
+            Error::Api(_) => "api_error",
+            Error::UnexpectedResponse(_) => "unexpected_response",
+            Error::Decode(_) => "decode_error",
+            Error::InvalidInput(_) => "invalid_input",
+            Error::Transport(t) if t.is_timeout() => "timeout",
+            Error::Transport(_) => "transport_error",
+            #[allow(unreachable_patterns)]
+            _ => "error",
+        }
+    }
+
+    /// `value` when it is fit for a log: 1 to 128 visible ASCII characters,
+    /// holding nothing of the secret key nor anything shaped like a key or
+    /// a ticket.
+    fn loggable<'a>(value: &'a str, secret_key: &str) -> Option<&'a str> {
+        let fits = !value.is_empty()
+            && value.len() <= 128
+            && value.bytes().all(|b| b.is_ascii_graphic())
+            && !value.contains("sk_test_")
+            && !value.contains("sk_live_")
+            && !value.contains("__clerk_ticket")
+            && (secret_key.is_empty() || !value.contains(secret_key));
+        fits.then_some(value)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::loggable;
+
+        #[test]
+        fn only_plain_short_values_are_logged() {
+            assert_eq!(loggable("abc123", "sk_test_k"), Some("abc123"));
+            assert_eq!(
+                loggable("form_param_missing", ""),
+                Some("form_param_missing")
+            );
+            assert_eq!(loggable("", "sk_test_k"), None);
+            assert_eq!(loggable("a b", "sk_test_k"), None);
+            assert_eq!(loggable(&"x".repeat(129), "sk_test_k"), None);
+            assert_eq!(loggable("xsk_live_abc", "other"), None);
+            assert_eq!(loggable("xxSECRETxx", "SECRET"), None);
+        }
+    }
+}
+
+#[cfg(not(feature = "tracing"))]
+mod off {
+    use super::*;
+
+    /// Nothing to record without the feature.
+    pub(crate) struct Call;
+
+    impl Call {
+        #[inline(always)]
+        pub(crate) fn start(_operation: Operation) -> Self {
+            Call
+        }
+
+        #[inline(always)]
+        pub(crate) fn instrument<F: std::future::Future>(&self, future: F) -> F {
+            future
+        }
+
+        #[inline(always)]
+        pub(crate) fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
+            f()
+        }
+
+        #[inline(always)]
+        pub(crate) fn retry(&self, _attempt: u32, _retry: &Retry, _wait: Duration) {}
+
+        #[inline(always)]
+        pub(crate) fn finish<E>(
+            self,
+            _attempts: u32,
+            _secret_key: &str,
+            _result: &Result<ApiResponse<SignInToken>, Error<E>>,
+        ) {
+        }
+    }
+}
+
+#[cfg(not(feature = "tracing"))]
+pub(crate) use off::Call;
+#[cfg(feature = "tracing")]
+pub(crate) use on::Call;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::{GenericTransportError, TransportFailure};
+
+    fn transport(e: GenericTransportError) -> Error<GenericTransportError> {
+        Error::Transport(TransportFailure::new(e))
+    }
+
+    #[test]
+    fn transport_failures_have_their_own_reasons() {
+        let plain = GenericTransportError::new("reset");
+        assert_eq!(retry_reason(&transport(plain)), "connection_lost");
+        let timeout = GenericTransportError::new("slow").timeout();
+        assert_eq!(retry_reason(&transport(timeout)), "timeout");
+        let not_sent = GenericTransportError::new("refused").not_sent();
+        assert_eq!(retry_reason(&transport(not_sent)), "not_sent");
+    }
+}
