@@ -2,8 +2,6 @@
 //! `Client` on `HyperTransport` against the mock Clerk, over HTTP/1.1 and
 //! HTTP/2 (prior knowledge).
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,7 +13,8 @@ use clerk_hyper::{HyperTransport, TokioTimer};
 use clerk_mock::{
     DEFAULT_ACCOUNTS_URL, DEFAULT_EXPIRES_IN_SECONDS, MockClerk, MockServer, TokenStatus,
 };
-use common::*;
+use clerk_test_support::e2e::*;
+use clerk_test_support::hyper::*;
 use http::StatusCode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -362,6 +361,7 @@ async fn wrong_secret_key_is_unauthorized() {
         let right =
             Client::builder(clerk_core::SecretKey::new("sk_test_the_right_one").expect("key"))
                 .base_url(server.base_url())
+                .timer(TokioTimer)
                 .build(transport(Proto::Http1))
                 .expect("client");
         right
@@ -383,9 +383,10 @@ async fn rate_limit_answers_429_with_retry_after() {
         .await;
         for proto in PROTOCOLS {
             server.reset_rate_limits();
-            // No timer: the client reports the 429 instead of waiting.
+            // Without retries the client reports the 429 instead of waiting.
             let client = Client::builder(key())
                 .base_url(server.base_url())
+                .without_retries()
                 .build(transport(proto))
                 .expect("client");
             let first = client

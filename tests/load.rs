@@ -44,8 +44,6 @@
 //! CLERK_LOAD_OPS=20000 CLERK_LOAD_ROUNDS=30 cargo test --release --test load -- --nocapture
 //! ```
 
-mod common;
-
 /// Counts the bytes the heap holds, so a leak shows exactly, whatever the
 /// allocator keeps cached.
 #[allow(unsafe_code)] // a `GlobalAlloc` cannot be written without it
@@ -464,7 +462,7 @@ async fn round(ops: usize) -> Round {
         .expect("mock Clerk on loopback");
     let transport = HyperTransport::builder().build().expect("transport");
     let shared = Arc::new(Shared {
-        client: common::client(&server.base_url(), transport),
+        client: clerk_test_support::hyper::client(&server.base_url(), transport),
         permits: Arc::new(Semaphore::new(IN_FLIGHT)),
         view: Mutex::new(HashMap::new()),
         tally: Mutex::new(Tally::default()),

@@ -5,13 +5,12 @@
 //! acted on it (429, or a failure before sending); revoke is sent again after
 //! any retryable failure.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
 use clerk_core::{CreateSignInTokenRequest, Error, RetryPolicy, SignInTokenStatus};
 use clerk_mock::{Failure, MockClerk, MockServer, TokenStatus};
-use common::*;
+use clerk_test_support::e2e::*;
+use clerk_test_support::hyper::*;
 use http::StatusCode;
 
 async fn mock() -> MockServer {

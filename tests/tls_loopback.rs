@@ -2,8 +2,6 @@
 //! tokio-rustls + hyper server with a fixed Clerk answer, and the async
 //! client on `HyperTransport` trusting the test CA.
 
-mod common;
-
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,52 +10,15 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use clerk_core::{CreateSignInTokenRequest, Error, SignInTokenStatus, TransportError};
 use clerk_hyper::HyperTransport;
-use common::*;
+use clerk_test_support::certs::Ca as TestCa;
+use clerk_test_support::e2e::*;
+use clerk_test_support::hyper::*;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
-use tokio_rustls::rustls;
-use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 const TOKEN_JSON: &str = r#"{"object":"sign_in_token","id":"sit_tls_fixed","status":"pending","user_id":"user_tls","token":"eyJhbGciOiJub25lIn0.e30.c2ln","url":"https://accounts.example.test/sign-in?__clerk_ticket=eyJhbGciOiJub25lIn0.e30.c2ln","created_at":1700000000000,"updated_at":1700000000000}"#;
 const TRACE_ID: &str = "0123456789abcdef0123456789abcdef";
-
-/// A certificate authority made for one test.
-struct TestCa {
-    cert: CertificateDer<'static>,
-    issuer: Issuer<'static, KeyPair>,
-}
-
-impl TestCa {
-    fn new(name: &str) -> Self {
-        let key = KeyPair::generate().expect("CA key");
-        let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-        params.distinguished_name.push(DnType::CommonName, name);
-        params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-        params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let cert = params.self_signed(&key).expect("CA certificate");
-        Self {
-            cert: cert.der().clone(),
-            issuer: Issuer::new(params, key),
-        }
-    }
-
-    /// A server certificate for the DNS names in `names`, and its key.
-    fn server_cert(&self, names: &[&str]) -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
-        let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
-        let params = CertificateParams::new(names).expect("server params");
-        let key = KeyPair::generate().expect("server key");
-        let cert = params.signed_by(&key, &self.issuer).expect("signed");
-        (
-            cert.der().clone(),
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-        )
-    }
-}
 
 /// What the server saw of one request.
 #[derive(Debug, Clone)]
@@ -78,16 +39,10 @@ struct TlsServer {
 /// An HTTPS server on 127.0.0.1 (h2 or http/1.1 by ALPN) that answers every
 /// request with [`TOKEN_JSON`]. It lives as long as the test's runtime.
 async fn tls_server(ca: &TestCa, names: &[&str]) -> TlsServer {
-    let (cert, key) = ca.server_cert(names);
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("protocol versions")
-        .with_no_client_auth()
-        .with_single_cert(vec![cert], key)
-        .expect("server certificate");
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let config = ca
+        .leaf(names)
+        .server_config_with_alpn(&[b"h2", b"http/1.1"]);
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

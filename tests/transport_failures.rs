@@ -3,69 +3,16 @@
 //! one that hangs up halfway through the body. Each checks the error the
 //! caller gets and whether the client sent the request again.
 
-mod common;
-
-use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use clerk_core::{CreateSignInTokenRequest, Error, TransportError};
-use common::*;
+use clerk_test_support::e2e::*;
+use clerk_test_support::hyper::*;
+use clerk_test_support::loopback::request_server;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-
-/// A server that hands each connection to `handle` and counts the requests
-/// whose head it read.
-async fn raw_server<F, Fut>(handle: F) -> (SocketAddr, Arc<AtomicUsize>)
-where
-    F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let requests = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&requests);
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            if read_request(&mut stream).await {
-                counter.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(handle(stream));
-            }
-        }
-    });
-    (addr, requests)
-}
-
-/// Reads one request head and its `Content-Length` body; `false` when the
-/// client went away first.
-async fn read_request(stream: &mut TcpStream) -> bool {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 2048];
-    let head_end = loop {
-        if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at + 4;
-        }
-        match stream.read(&mut chunk).await {
-            Ok(0) | Err(_) => return false,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
-    let length = head
-        .lines()
-        .find_map(|line| line.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .unwrap_or(0);
-    while buf.len() < head_end + length {
-        match stream.read(&mut chunk).await {
-            Ok(0) | Err(_) => return false,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
-    true
-}
 
 fn base(addr: SocketAddr) -> String {
     format!("http://{addr}/v1")
@@ -96,7 +43,7 @@ async fn silent(mut stream: TcpStream) {
 #[tokio::test]
 async fn a_server_that_never_answers_times_out() {
     bounded(async {
-        let (addr, requests) = raw_server(silent).await;
+        let (addr, requests) = request_server(silent).await;
         let transport = fast_transport()
             .request_timeout(Duration::from_millis(300))
             .build()
@@ -163,7 +110,7 @@ async fn endless(mut stream: TcpStream) {
 #[tokio::test]
 async fn an_endless_body_hits_the_cap() {
     bounded(async {
-        let (addr, requests) = raw_server(endless).await;
+        let (addr, requests) = request_server(endless).await;
         let limit = 64 * 1024;
         let transport = fast_transport()
             .max_body_bytes(limit)
@@ -190,7 +137,7 @@ async fn an_endless_body_hits_the_cap() {
 #[tokio::test]
 async fn a_declared_length_over_the_cap_is_refused_before_reading() {
     bounded(async {
-        let (addr, _requests) = raw_server(|mut stream: TcpStream| async move {
+        let (addr, _requests) = request_server(|mut stream: TcpStream| async move {
             let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 10000000\r\n\r\n{";
             let _ = stream.write_all(head.as_bytes()).await;
             // Then nothing: a client that waited for the body would time out.
@@ -230,7 +177,7 @@ async fn hang_up_mid_body(mut stream: TcpStream) {
 #[tokio::test]
 async fn a_connection_dropped_mid_body_is_a_transport_error() {
     bounded(async {
-        let (addr, requests) = raw_server(hang_up_mid_body).await;
+        let (addr, requests) = request_server(hang_up_mid_body).await;
         let client = client(&base(addr), fast_transport().build().expect("transport"));
 
         let err = client

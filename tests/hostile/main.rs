@@ -6,7 +6,7 @@
 //!   a std-only HTTP/1.1 transport written for this suite.
 //!
 //! One test per row of the table in
-//! `crates/clerk-cli/tests/support_hostile/cases.rs` (the CLI runs the same
+//! `clerk_test_support::hostile::cases` (the CLI runs the same
 //! rows in `crates/clerk-cli/tests/hostile_cli.rs`). Each test checks the
 //! typed error (or success), how many connections and requests the server
 //! saw (retries stop at the policy's limit; a create that may have arrived
@@ -14,29 +14,20 @@
 //! stayed within its bound, and that nothing the error shows holds the key,
 //! the token or the url. Each call runs under a hard deadline.
 
-#[path = "../crates/clerk-cli/tests/support_hostile/mod.rs"]
-mod support_hostile;
-
-#[path = "hostile/blocking.rs"]
 mod blocking;
 
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use clerk_core::{
-    ApiResponse, BlockingClient, Client, CreateSignInTokenRequest, Error, RetryPolicy, SecretKey,
-    SignInToken,
-};
+use clerk_core::{BlockingClient, Client, CreateSignInTokenRequest, Error, RetryPolicy, SecretKey};
 use clerk_hyper::{HyperTransport, TokioTimer};
 
 use blocking::{StdError, StdTransport};
-use support_hostile::cases::{self, BODY_CAP, Case, Hostile, Op, REVOKE_ID, USER_ID};
-use support_hostile::outcome::{self, Expect, Outcome};
-use support_hostile::sentinel::{self, KEY};
-
-/// What a call returned, whatever the client.
-type Called<E> = Result<ApiResponse<SignInToken>, Error<E>>;
+use clerk_test_support::hostile::cases::{self, BODY_CAP, Case, Hostile, Op, REVOKE_ID, USER_ID};
+use clerk_test_support::hostile::outcome::{self, Outcome};
+use clerk_test_support::hostile::{self, Called};
+use clerk_test_support::sentinel::{self, KEY};
 
 /// Retries as the default policy makes them (2), with a backoff short
 /// enough for tests.
@@ -117,7 +108,7 @@ async fn run_async(case: Case) {
         .unwrap_or_else(|_| panic!("{}: the async client hung past its deadline", case.name));
     let elapsed = started.elapsed();
     let outcome = classify_async(&called);
-    judge(
+    hostile::judge(
         &case,
         "async",
         case.async_expect,
@@ -182,7 +173,7 @@ fn run_blocking(case: Case) {
         .unwrap_or_else(|_| panic!("{}: the blocking client hung past its deadline", case.name));
     let elapsed = started.elapsed();
     let outcome = classify_blocking(&called);
-    judge(
+    hostile::judge(
         &case,
         "blocking",
         case.blocking_expect,
@@ -190,87 +181,6 @@ fn run_blocking(case: Case) {
         elapsed,
         &hostile,
         &called,
-    );
-}
-
-// ----- one judgement for both -------------------------------------------------
-
-/// Checks everything a case states, and reports every mismatch at once.
-fn judge<E: std::error::Error + 'static>(
-    case: &Case,
-    client: &str,
-    expect: Expect,
-    outcome: &Outcome,
-    elapsed: Duration,
-    hostile: &Hostile,
-    called: &Called<E>,
-) {
-    let shown = match called {
-        Ok(response) => format!("{:?} / {}", response.data, response.data.status),
-        Err(error) => outcome::everything_shown(error),
-    };
-    let server = &hostile.server;
-    // Visible with --nocapture: the row as this client lived it.
-    eprintln!(
-        "{client:>8} | {:<24} | {outcome:?} | {elapsed:?} | {} conn, {} req",
-        case.name,
-        server.connections(),
-        server.requests()
-    );
-    let mut problems = Vec::new();
-    if !expect.matches(outcome) {
-        problems.push(format!("expected {expect}, got {outcome:?}: {shown}"));
-    }
-    if elapsed > case.max_elapsed {
-        problems.push(format!(
-            "took {elapsed:?}, over the bound of {:?}",
-            case.max_elapsed
-        ));
-    }
-    if server.connections() != case.connections {
-        problems.push(format!(
-            "the server saw {} connections, expected {}",
-            server.connections(),
-            case.connections
-        ));
-    }
-    if server.requests() != case.requests {
-        problems.push(format!(
-            "the server read {} requests, expected {}",
-            server.requests(),
-            case.requests
-        ));
-    }
-    let bearer = format!("Bearer {KEY}");
-    if server.authorizations().iter().any(|a| *a != bearer) {
-        problems.push("a request did not carry the key in Authorization".to_owned());
-    }
-    if let Some(bystander) = &hostile.bystander {
-        let reached = bystander.connections();
-        if reached != 0 {
-            problems.push(format!(
-                "the redirect target saw {reached} connection(s): the redirect was followed"
-            ));
-        }
-    }
-    if let Ok(response) = called {
-        let token = response.data.token.as_ref().map(|t| t.expose_secret());
-        if case.op == Op::Create && token != Some(sentinel::TOKEN) {
-            problems.push("the token that came back is not the server's".to_owned());
-        }
-    }
-    let leaked = sentinel::leaked(&shown);
-    if !leaked.is_empty() {
-        problems.push(format!(
-            "what the result shows holds the {leaked:?}: {shown}"
-        ));
-    }
-    assert!(
-        problems.is_empty(),
-        "{client} client, case {} ({}):\n  - {}",
-        case.name,
-        case.what,
-        problems.join("\n  - ")
     );
 }
 
@@ -310,73 +220,9 @@ macro_rules! blocking_cases {
     };
 }
 
-async_cases! {
-    silent,
-    status_then_stall,
-    slowloris,
-    ten_thousand_headers,
-    one_mib_header,
-    endless_chunked,
-    content_length_over_cap,
-    content_length_shorter,
-    content_length_longer,
-    invalid_chunk_framing,
-    reset_mid_body,
-    empty_200,
-    lone_brace_200,
-    wrong_shape_200,
-    bom_200,
-    html_200,
-    gzip_200,
-    redirect_301,
-    redirect_307,
-    redirect_308,
-    retry_after_one_day,
-    retry_after_far_date,
-    retry_after_negative,
-    retry_after_garbage,
-    storm_503_revoke,
-    storm_503_create,
-    storm_502_html_revoke,
-    tls_wrong_name,
-    tls_expired,
-    tls_self_signed,
-    tls_valid,
-}
+clerk_test_support::with_hostile_cases!(async_cases);
 
-blocking_cases! {
-    silent,
-    status_then_stall,
-    slowloris,
-    ten_thousand_headers,
-    one_mib_header,
-    endless_chunked,
-    content_length_over_cap,
-    content_length_shorter,
-    content_length_longer,
-    invalid_chunk_framing,
-    reset_mid_body,
-    empty_200,
-    lone_brace_200,
-    wrong_shape_200,
-    bom_200,
-    html_200,
-    gzip_200,
-    redirect_301,
-    redirect_307,
-    redirect_308,
-    retry_after_one_day,
-    retry_after_far_date,
-    retry_after_negative,
-    retry_after_garbage,
-    storm_503_revoke,
-    storm_503_create,
-    storm_502_html_revoke,
-    tls_wrong_name,
-    tls_expired,
-    tls_self_signed,
-    tls_valid,
-}
+clerk_test_support::with_hostile_cases!(blocking_cases);
 
 #[test]
 fn every_row_of_the_table_runs_for_both_clients() {

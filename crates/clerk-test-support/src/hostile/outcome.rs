@@ -1,0 +1,172 @@
+//! What a call ended with, reduced to what the case table states, so that
+//! three clients with three error types are judged by one table.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+use clerk_core::Error;
+
+/// Why a certificate was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cert {
+    /// Valid, but for another name.
+    WrongName,
+    /// Past its `notAfter`.
+    Expired,
+    /// Not signed by a trusted root (self-signed, or an unknown CA).
+    UnknownIssuer,
+}
+
+/// What the case table expects of one client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// The call returns the token.
+    Success,
+    /// A transport deadline ran out.
+    Timeout,
+    /// The transport refused a body over its cap.
+    BodyTooLarge,
+    /// The transport saw broken HTTP (head or framing).
+    Protocol,
+    /// The connection failed mid-exchange (closed early, reset).
+    Io,
+    /// The TLS handshake failed because of this certificate problem.
+    Tls(Cert),
+    /// `Error::UnexpectedResponse` with this status, its reason containing
+    /// the text.
+    Unexpected(u16, &'static str),
+    /// `Error::Decode` with this status, its problem containing the text.
+    Decode(u16, &'static str),
+    /// `Error::Api` with this status and first error code.
+    Api(u16, &'static str),
+}
+
+/// What a call actually ended with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The token came back.
+    Success,
+    /// A transport deadline.
+    Timeout,
+    /// The body cap.
+    BodyTooLarge,
+    /// Broken HTTP.
+    Protocol,
+    /// A connection failure mid-exchange.
+    Io,
+    /// A TLS failure, with the certificate problem when one was found.
+    Tls(Option<Cert>),
+    /// Could not connect.
+    Connect,
+    /// `Error::UnexpectedResponse`: status and reason.
+    Unexpected(u16, String),
+    /// `Error::Decode`: status and problem.
+    Decode(u16, String),
+    /// `Error::Api`: status and codes.
+    Api(u16, Vec<String>),
+    /// Anything else, described.
+    Other(String),
+}
+
+impl Expect {
+    /// Whether `outcome` is what this expectation states.
+    pub fn matches(&self, outcome: &Outcome) -> bool {
+        match (self, outcome) {
+            (Expect::Success, Outcome::Success)
+            | (Expect::Timeout, Outcome::Timeout)
+            | (Expect::BodyTooLarge, Outcome::BodyTooLarge)
+            | (Expect::Protocol, Outcome::Protocol)
+            | (Expect::Io, Outcome::Io) => true,
+            (Expect::Tls(want), Outcome::Tls(got)) => *got == Some(*want),
+            (Expect::Unexpected(status, reason), Outcome::Unexpected(s, r))
+            | (Expect::Decode(status, reason), Outcome::Decode(s, r)) => {
+                status == s && r.contains(reason)
+            }
+            (Expect::Api(status, code), Outcome::Api(s, codes)) => {
+                status == s && codes.first().map(String::as_str) == Some(*code)
+            }
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Expect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expect::Success => f.write_str("Ok"),
+            Expect::Timeout => f.write_str("Transport(Timeout)"),
+            Expect::BodyTooLarge => f.write_str("Transport(BodyTooLarge)"),
+            Expect::Protocol => f.write_str("Transport(Protocol)"),
+            Expect::Io => f.write_str("Transport(Io)"),
+            Expect::Tls(cert) => write!(f, "Transport(Tls: {cert:?})"),
+            Expect::Unexpected(status, why) => write!(f, "UnexpectedResponse({status}, {why:?})"),
+            Expect::Decode(status, why) => write!(f, "Decode({status}, {why:?})"),
+            Expect::Api(status, code) => write!(f, "Api({status}, {code})"),
+        }
+    }
+}
+
+/// The outcome of a response-level error (`Api`, `UnexpectedResponse`,
+/// `Decode`, `InvalidInput`); `None` for a transport error, which each
+/// client classifies itself.
+pub fn of_response_error<E>(error: &Error<E>) -> Option<Outcome> {
+    Some(match error {
+        Error::Api(api) => Outcome::Api(
+            api.status().as_u16(),
+            api.errors().iter().map(|e| e.code.clone()).collect(),
+        ),
+        Error::UnexpectedResponse(u) => {
+            Outcome::Unexpected(u.status().as_u16(), u.reason().to_owned())
+        }
+        Error::Decode(d) => Outcome::Decode(d.status().as_u16(), d.problem().to_owned()),
+        Error::Transport(_) => return None,
+        Error::InvalidInput(e) => Outcome::Other(format!("invalid input: {e}")),
+        _ => Outcome::Other("an error kind this table does not know".to_owned()),
+    })
+}
+
+/// The certificate problem somewhere below `error`, if rustls reported one.
+pub fn cert_problem(error: &(dyn StdError + 'static)) -> Option<Cert> {
+    use rustls::CertificateError as C;
+    let found = chain(error).find_map(|e| e.downcast_ref::<rustls::Error>())?;
+    match found {
+        rustls::Error::InvalidCertificate(problem) => match problem {
+            C::NotValidForName | C::NotValidForNameContext { .. } => Some(Cert::WrongName),
+            C::Expired | C::ExpiredContext { .. } => Some(Cert::Expired),
+            C::UnknownIssuer => Some(Cert::UnknownIssuer),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `error` and its causes. At an `io::Error` this steps into `get_ref()`,
+/// where TLS libraries put their error (its `source()` skips it).
+pub fn chain<'a>(
+    error: &'a (dyn StdError + 'static),
+) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+    let mut next = Some(error);
+    let mut depth = 0;
+    std::iter::from_fn(move || {
+        let current = next?;
+        depth += 1;
+        next = if depth > 16 {
+            None
+        } else if let Some(io) = current.downcast_ref::<std::io::Error>() {
+            io.get_ref().map(|inner| inner as &(dyn StdError + 'static))
+        } else {
+            current.source()
+        };
+        Some(current)
+    })
+}
+
+/// Everything an error can show: its `Display`, its `Debug`, and those of
+/// every cause.
+pub fn everything_shown(error: &(dyn StdError + 'static)) -> String {
+    let mut shown = String::new();
+    for e in chain(error) {
+        shown.push_str(&format!("{e} / {e:?} / "));
+    }
+    shown
+}
