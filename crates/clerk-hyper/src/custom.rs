@@ -146,12 +146,12 @@ struct ConnectorBackend<C> {
 
 impl<C: Connect> ConnectorBackend<C> {
     async fn open(&self, uri: &Uri) -> Result<C::Io, Error> {
-        let connecting = async {
+        let connecting = std::pin::pin!(async {
             self.connector
                 .connect(uri)
                 .await
                 .map_err(|e| Error::from_connect(e.into()))
-        };
+        });
         match self.connect_timeout {
             Some(after) => exchange::deadline(&*self.timer, after, connecting)
                 .await
@@ -301,7 +301,7 @@ impl Builder {
         };
         HyperTransport::from_parts(
             Box::new(backend),
-            timer,
+            crate::exchange::DeadlineTimer::Hyper(timer),
             self.settings,
             true,
             "user-supplied connector",

@@ -20,6 +20,79 @@ pub enum TimeoutPhase {
     Request,
 }
 
+/// What went wrong with the proxy a request was sent through (see
+/// [`ProxyConfig`](crate::ProxyConfig)). The origin server was never reached.
+///
+/// ```
+/// use clerk_hyper::{Error, ProxyFailure};
+///
+/// fn advice(err: &Error) -> &'static str {
+///     match err {
+///         Error::Proxy { failure: ProxyFailure::AuthenticationRequired, .. } => {
+///             "check the proxy credentials"
+///         }
+///         Error::Proxy { .. } => "check HTTPS_PROXY / NO_PROXY",
+///         _ => "not a proxy problem",
+///     }
+/// }
+/// # let _ = advice;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProxyFailure {
+    /// No connection to the proxy could be opened.
+    Unreachable,
+    /// The proxy answered `407 Proxy Authentication Required`: no credentials,
+    /// or wrong ones.
+    AuthenticationRequired,
+    /// The proxy refused to open the tunnel (any answer to `CONNECT` other
+    /// than 2xx and 407, such as `502 Bad Gateway` or `403 Forbidden`).
+    Refused,
+    /// The proxy closed the connection, or it failed, before the tunnel was
+    /// open.
+    Closed,
+    /// The proxy's answer to `CONNECT` was not HTTP, or too long.
+    InvalidResponse,
+    /// The proxy settings cannot be used (an unsupported scheme in
+    /// `HTTPS_PROXY`, say); the cause names the variable, never its value.
+    Misconfigured,
+    /// The request is plain `http` to a host that is not loopback, and it
+    /// would go through the proxy: refused, so the secret key never crosses
+    /// a plain-HTTP proxy. Use `https`, or list the host in `NO_PROXY`.
+    CleartextOrigin,
+}
+
+impl ProxyFailure {
+    fn describe(self) -> &'static str {
+        match self {
+            ProxyFailure::Unreachable => "could not connect to the proxy",
+            ProxyFailure::AuthenticationRequired => {
+                "the proxy requires authentication (407): check the proxy credentials"
+            }
+            ProxyFailure::Refused => "the proxy refused to open a tunnel to the server",
+            ProxyFailure::Closed => "the proxy closed the connection before the tunnel was open",
+            ProxyFailure::InvalidResponse => "the proxy's answer to CONNECT was not valid HTTP",
+            ProxyFailure::Misconfigured => "the proxy settings cannot be used",
+            ProxyFailure::CleartextOrigin => {
+                "refusing plain http through a proxy to a host that is not loopback: \
+                 use https, or list the host in NO_PROXY"
+            }
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            ProxyFailure::Unreachable => "proxy_unreachable",
+            ProxyFailure::AuthenticationRequired => "proxy_auth_required",
+            ProxyFailure::Refused => "proxy_refused",
+            ProxyFailure::Closed => "proxy_closed",
+            ProxyFailure::InvalidResponse => "proxy_invalid_response",
+            ProxyFailure::Misconfigured => "proxy_misconfigured",
+            ProxyFailure::CleartextOrigin => "proxy_cleartext_origin",
+        }
+    }
+}
+
 /// Why [`HyperTransport`](crate::HyperTransport) could not deliver a response.
 ///
 /// Every variant says whether the request is known not to have left this
@@ -36,6 +109,7 @@ pub enum TimeoutPhase {
 /// | [`Tls`](Error::Tls) | `true` | `false` |
 /// | [`InsecureScheme`](Error::InsecureScheme) | `true` | `false` |
 /// | [`InvalidRequest`](Error::InvalidRequest) | `true` | `false` |
+/// | [`Proxy`](Error::Proxy) | `true` | `false` |
 /// | [`BodyTooLarge`](Error::BodyTooLarge) | `false` | `false` |
 /// | [`Io`](Error::Io) | `false` | `false` |
 /// | [`Protocol`](Error::Protocol) | `false` | `false` |
@@ -124,6 +198,16 @@ pub enum Error {
         /// What is wrong, in words.
         reason: &'static str,
     },
+    /// The proxy the request was routed through failed or refused; the
+    /// origin server was not reached. Messages never quote the proxy's
+    /// credentials.
+    #[non_exhaustive]
+    Proxy {
+        /// What went wrong.
+        failure: ProxyFailure,
+        /// The underlying failure, when there is one.
+        source: Option<BoxError>,
+    },
 }
 
 impl Error {
@@ -140,6 +224,13 @@ impl Error {
     /// Classifies a failure to open a connection (the connector's error, or a
     /// legacy-client error for which `is_connect()` is true).
     pub(crate) fn from_connect(source: BoxError) -> Self {
+        #[cfg(feature = "tokio")]
+        if let Some(failure) = crate::connector::proxy_failure(&*source) {
+            return Error::Proxy {
+                failure,
+                source: Some(source),
+            };
+        }
         if find::<ConnectTimedOut>(&*source).is_some() {
             let after = find::<ConnectTimedOut>(&*source).map(|t| t.0);
             return Error::Timeout {
@@ -216,6 +307,7 @@ impl Error {
             Error::Protocol { .. } => "protocol",
             Error::InsecureScheme { .. } => "insecure_scheme",
             Error::InvalidRequest { .. } => "invalid_request",
+            Error::Proxy { failure, .. } => failure.label(),
         }
     }
 }
@@ -246,6 +338,7 @@ impl fmt::Display for Error {
                  or opt in with allow_insecure_http(true)"
             ),
             Error::InvalidRequest { reason } => write!(f, "invalid request: {reason}"),
+            Error::Proxy { failure, .. } => f.write_str(failure.describe()),
         }
     }
 }
@@ -257,6 +350,10 @@ impl StdError for Error {
             | Error::Tls { source }
             | Error::Io { source }
             | Error::Protocol { source } => Some(&**source as &(dyn StdError + 'static)),
+            Error::Proxy {
+                source: Some(source),
+                ..
+            } => Some(&**source as &(dyn StdError + 'static)),
             _ => None,
         }
     }
@@ -269,7 +366,8 @@ impl clerk_core::TransportError for Error {
             Error::Connect { .. }
             | Error::Tls { .. }
             | Error::InsecureScheme { .. }
-            | Error::InvalidRequest { .. } => true,
+            | Error::InvalidRequest { .. }
+            | Error::Proxy { .. } => true,
             Error::BodyTooLarge { .. } | Error::Io { .. } | Error::Protocol { .. } => false,
         }
     }
@@ -283,7 +381,15 @@ impl clerk_core::TransportError for Error {
     fn is_permanent(&self) -> bool {
         matches!(
             self,
-            Error::InsecureScheme { .. } | Error::InvalidRequest { .. } | Error::Tls { .. }
+            Error::InsecureScheme { .. }
+                | Error::InvalidRequest { .. }
+                | Error::Tls { .. }
+                | Error::Proxy {
+                    failure: ProxyFailure::AuthenticationRequired
+                        | ProxyFailure::Misconfigured
+                        | ProxyFailure::CleartextOrigin,
+                    ..
+                }
         )
     }
 }
@@ -370,7 +476,7 @@ fn chain<'a>(
 }
 
 /// The first error of type `T` in the chain below (and including) `err`.
-fn find<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static)) -> Option<&'a T> {
+pub(crate) fn find<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static)) -> Option<&'a T> {
     chain(err).find_map(|e| e.downcast_ref::<T>())
 }
 

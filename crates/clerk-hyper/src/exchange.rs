@@ -1,13 +1,13 @@
 //! Pieces shared by every backend: the deadline and the capped body read.
 
 use std::future::Future;
-use std::pin::pin;
+use std::pin::{Pin, pin};
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use http::{HeaderMap, Method, StatusCode, header};
-use http_body_util::BodyExt;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::{Body, Incoming};
 use hyper::rt::Timer;
 
@@ -16,13 +16,95 @@ use crate::error::Error;
 /// Runs `fut` to completion, or gives up after `duration` of `timer`'s time.
 ///
 /// `None` means the deadline passed first; `fut` is then dropped.
-pub(crate) async fn deadline<F: Future>(
+pub(crate) async fn deadline<F: Future + ?Sized>(
     timer: &(dyn Timer + Send + Sync),
     duration: Duration,
-    fut: F,
+    fut: Pin<&mut F>,
 ) -> Option<F::Output> {
-    let mut fut = pin!(fut);
     let mut sleep = timer.sleep(duration);
+    first(fut, sleep.as_mut()).await
+}
+
+/// Reads the whole body of `response`, refusing more than `limit` bytes.
+///
+/// The declared length (hyper parses `Content-Length` into the body's exact
+/// size hint, for HTTP/1.1 and HTTP/2 alike, and has already rejected an
+/// invalid one) is checked before a byte is read; then
+/// [`Limited`] checks the running total after every frame, so an endless
+/// chunked body stops at the cap. Trailers are ignored.
+pub(crate) async fn read_capped(
+    response: http::Response<Incoming>,
+    limit: usize,
+) -> Result<http::Response<Bytes>, Error> {
+    let (parts, body) = response.into_parts();
+    let limit_u64 = u64::try_from(limit).unwrap_or(u64::MAX);
+    if body.size_hint().lower() > limit_u64 {
+        return Err(Error::BodyTooLarge { limit });
+    }
+    let mut body = pin!(Limited::new(body, limit));
+    // A lone frame (the usual case) is kept as is; a copy is made only once
+    // a second one arrives.
+    let mut first: Option<Bytes> = None;
+    let mut rest = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            if e.is::<LengthLimitError>() {
+                Error::BodyTooLarge { limit }
+            } else {
+                Error::from_exchange(e)
+            }
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers
+        };
+        match first.take() {
+            None if rest.is_empty() => first = Some(data),
+            None => rest.extend_from_slice(&data),
+            Some(previous) => {
+                rest.reserve(previous.len() + data.len());
+                rest.extend_from_slice(&previous);
+                rest.extend_from_slice(&data);
+            }
+        }
+    }
+    let bytes = first.unwrap_or_else(|| rest.freeze());
+    Ok(http::Response::from_parts(parts, bytes))
+}
+
+/// The per-request deadline's timer: tokio's own, from a pool of reusable
+/// `Sleep`s (the ready-made transports), or any hyper [`Timer`] (a transport
+/// on your runtime).
+pub(crate) enum DeadlineTimer {
+    /// tokio's timer, with reused `Sleep`s.
+    #[cfg(feature = "tokio")]
+    Tokio(SleepPool),
+    /// A hyper timer: one new `Sleep` per request.
+    Hyper(Arc<dyn Timer + Send + Sync>),
+}
+
+impl DeadlineTimer {
+    /// Runs `fut` to completion, or gives up once `duration` has passed.
+    ///
+    /// `None` means the deadline passed first; `fut` is then dropped.
+    pub(crate) async fn run<F: Future + ?Sized>(
+        &self,
+        duration: Duration,
+        fut: Pin<&mut F>,
+    ) -> Option<F::Output> {
+        match self {
+            #[cfg(feature = "tokio")]
+            Self::Tokio(pool) => pool.run(duration, fut).await,
+            Self::Hyper(timer) => deadline(&**timer, duration, fut).await,
+        }
+    }
+}
+
+/// `fut`, unless `sleep` completes first (`None`). Both are pinned where
+/// they live: a request future is a few hundred bytes, not worth moving.
+async fn first<F: Future + ?Sized, S: Future + ?Sized>(
+    mut fut: Pin<&mut F>,
+    mut sleep: Pin<&mut S>,
+) -> Option<F::Output> {
     std::future::poll_fn(|cx| {
         if let Poll::Ready(out) = fut.as_mut().poll(cx) {
             return Poll::Ready(Some(out));
@@ -35,104 +117,161 @@ pub(crate) async fn deadline<F: Future>(
     .await
 }
 
-/// Reads the whole body of `response`, refusing more than `limit` bytes.
+/// Reusable tokio `Sleep`s for the per-request deadline.
 ///
-/// The declared `Content-Length` is checked before a byte is read, and the
-/// running total after every frame, so an endless chunked body stops at the
-/// cap. Trailers are ignored.
-pub(crate) async fn read_capped(
-    response: http::Response<Incoming>,
-    request_method: &Method,
-    limit: usize,
-) -> Result<http::Response<Bytes>, Error> {
-    let (parts, mut body) = response.into_parts();
-    let too_large = || Error::BodyTooLarge { limit };
-    let limit_u64 = u64::try_from(limit).unwrap_or(u64::MAX);
+/// A fresh `Sleep` per request costs a timer registration and, on drop, a
+/// deregistration, each under the time driver's lock; worse, a deadline
+/// earlier than the one the driver parked on makes tokio wake its driver
+/// (an `eventfd` write and one more `epoll_wait`) on every request. A `Sleep`
+/// kept registered between requests and reset to a *later* deadline only
+/// moves its expiry forward with one atomic compare-and-swap: the driver
+/// finds the later time when the old one comes round and files the entry
+/// again. The deadline itself is exactly as before: the request fails when
+/// `duration` has passed on tokio's clock.
+///
+/// A `Sleep` belongs to the runtime that made it, so each kept one carries
+/// that runtime's id and is reused only on the same runtime (which is then
+/// alive: the request runs on it). An idle kept `Sleep` fires once at its last
+/// deadline and is re-registered when next used.
+#[cfg(feature = "tokio")]
+#[derive(Default)]
+pub(crate) struct SleepPool {
+    idle: std::sync::Mutex<Vec<(tokio::runtime::Id, Pin<Box<tokio::time::Sleep>>)>>,
+}
 
-    let declared = if has_body(request_method, parts.status) {
-        declared_length(&parts.headers)
-    } else {
-        None
-    };
-    if declared.is_some_and(|len| len > limit_u64) || body.size_hint().lower() > limit_u64 {
-        return Err(too_large());
-    }
+#[cfg(feature = "tokio")]
+impl SleepPool {
+    /// The most idle `Sleep`s kept: more requests in flight than this make
+    /// (and drop) their own.
+    const MAX_IDLE: usize = 1024;
 
-    let capacity = declared
-        .and_then(|len| usize::try_from(len).ok())
-        .unwrap_or(0)
-        .min(limit);
-    let mut first: Option<Bytes> = None;
-    let mut buf = BytesMut::new();
-    let mut total = 0usize;
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| Error::from_exchange(Box::new(e)))?;
-        let Ok(data) = frame.into_data() else {
-            continue;
+    async fn run<F: Future + ?Sized>(
+        &self,
+        duration: Duration,
+        fut: Pin<&mut F>,
+    ) -> Option<F::Output> {
+        let runtime = tokio::runtime::Handle::try_current().map(|h| h.id());
+        let deadline = tokio::time::Instant::now().checked_add(duration);
+        let (Ok(runtime), Some(deadline)) = (runtime, deadline) else {
+            // Outside a runtime tokio's timer panics, as it always has for
+            // this transport; a deadline beyond the clock's range is never.
+            return match deadline {
+                Some(_) => tokio::time::timeout(duration, fut).await.ok(),
+                None => Some(fut.await),
+            };
         };
-        if data.is_empty() {
-            continue;
-        }
-        total = total.checked_add(data.len()).ok_or_else(too_large)?;
-        if total > limit {
-            return Err(too_large());
-        }
-        // Keep a lone frame as is; copy only once a second one arrives.
-        match first.take() {
-            None if buf.is_empty() => first = Some(data),
-            None => buf.extend_from_slice(&data),
-            Some(previous) => {
-                buf.reserve(capacity.max(previous.len() + data.len()));
-                buf.extend_from_slice(&previous);
-                buf.extend_from_slice(&data);
+        let mut sleep = match self.take(runtime) {
+            Some(mut sleep) => {
+                sleep.as_mut().reset(deadline);
+                sleep
             }
+            None => Box::pin(tokio::time::sleep_until(deadline)),
+        };
+        let out = first(fut, sleep.as_mut()).await;
+        self.put(runtime, sleep);
+        out
+    }
+
+    fn take(&self, runtime: tokio::runtime::Id) -> Option<Pin<Box<tokio::time::Sleep>>> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let at = idle.iter().rposition(|(id, _)| *id == runtime)?;
+        Some(idle.swap_remove(at).1)
+    }
+
+    fn put(&self, runtime: tokio::runtime::Id, sleep: Pin<Box<tokio::time::Sleep>>) {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < Self::MAX_IDLE {
+            idle.push((runtime, sleep));
         }
     }
-    let bytes = match first {
-        Some(only) => only,
-        None => buf.freeze(),
-    };
-    Ok(http::Response::from_parts(parts, bytes))
 }
 
-/// Whether a response to `method` with `status` carries a body whose length
-/// the `Content-Length` header describes.
-fn has_body(method: &Method, status: StatusCode) -> bool {
-    method != Method::HEAD
-        && !status.is_informational()
-        && status != StatusCode::NO_CONTENT
-        && status != StatusCode::NOT_MODIFIED
-}
-
-/// The `Content-Length` the server declared, when it is one valid number.
-fn declared_length(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get(header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
-}
-
-#[cfg(test)]
+#[cfg(all(test, feature = "tokio"))]
 mod tests {
     use super::*;
 
-    #[test]
-    fn declared_length_parses_one_number() {
-        let mut h = HeaderMap::new();
-        assert_eq!(declared_length(&h), None);
-        h.insert(header::CONTENT_LENGTH, "42".parse().expect("header"));
-        assert_eq!(declared_length(&h), Some(42));
-        h.insert(header::CONTENT_LENGTH, "x".parse().expect("header"));
-        assert_eq!(declared_length(&h), None);
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+    }
+
+    async fn run<F: Future>(pool: &SleepPool, after: Duration, fut: F) -> Option<F::Output> {
+        pool.run(after, pin!(fut)).await
     }
 
     #[test]
-    fn bodiless_responses() {
-        assert!(!has_body(&Method::HEAD, StatusCode::OK));
-        assert!(!has_body(&Method::POST, StatusCode::NO_CONTENT));
-        assert!(has_body(&Method::POST, StatusCode::OK));
+    fn a_reused_sleep_still_fires_at_an_earlier_deadline() {
+        let pool = SleepPool::default();
+        runtime().block_on(async {
+            // Leaves a Sleep armed 60 s out in the pool...
+            assert_eq!(
+                run(&pool, Duration::from_secs(60), async { 1 }).await,
+                Some(1)
+            );
+            // ...which must not delay a shorter deadline.
+            assert_eq!(
+                run(
+                    &pool,
+                    Duration::from_millis(20),
+                    std::future::pending::<()>()
+                )
+                .await,
+                None
+            );
+            // And again, reused after it fired.
+            assert_eq!(
+                run(
+                    &pool,
+                    Duration::from_millis(20),
+                    std::future::pending::<()>()
+                )
+                .await,
+                None
+            );
+            assert_eq!(
+                run(&pool, Duration::from_secs(60), async { 2 }).await,
+                Some(2)
+            );
+        });
+    }
+
+    #[test]
+    fn sleeps_are_reused_only_on_their_own_runtime() {
+        let pool = SleepPool::default();
+        let first = runtime();
+        first.block_on(async {
+            assert_eq!(
+                run(&pool, Duration::from_secs(60), async { 1 }).await,
+                Some(1)
+            );
+        });
+        drop(first);
+        // The kept Sleep belongs to a runtime that is gone: using it would
+        // panic. Another runtime makes its own.
+        runtime().block_on(async {
+            assert_eq!(
+                run(&pool, Duration::from_secs(60), async { 2 }).await,
+                Some(2)
+            );
+            assert_eq!(
+                run(
+                    &pool,
+                    Duration::from_millis(20),
+                    std::future::pending::<()>()
+                )
+                .await,
+                None
+            );
+        });
+    }
+
+    #[test]
+    fn a_deadline_beyond_the_clock_waits_forever() {
+        let pool = SleepPool::default();
+        runtime().block_on(async {
+            assert_eq!(run(&pool, Duration::MAX, async { 3 }).await, Some(3));
+        });
     }
 }

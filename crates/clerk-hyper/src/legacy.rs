@@ -2,7 +2,6 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -13,11 +12,56 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::{Connect, HttpConnector};
 use hyper_util::rt::{TokioExecutor, TokioTimer as HyperTokioTimer};
 
-use crate::error::{BoxError, BuildError, ConnectTimedOut, Error};
+use crate::connector::ProxyConnector;
+use crate::error::{BoxError, BuildError, ConnectTimedOut, Error, ProxyFailure};
+use crate::exchange::{DeadlineTimer, SleepPool};
+use crate::proxy::{Proxies, ProxyConfig, ProxyConfigError};
 use crate::transport::{Backend, Builder, HyperTransport, SendFuture};
+use clerk_core::is_loopback_host;
 
 struct LegacyBackend<C> {
     client: Client<C, Full<Bytes>>,
+    /// The proxies this client's connector routes through: `Ok(None)` for
+    /// none, `Err` when the environment's settings are unusable (every
+    /// request then fails, rather than silently going direct).
+    proxies: Result<Option<Proxies>, ProxyConfigError>,
+}
+
+impl<C> LegacyBackend<C> {
+    /// Applies the proxy rules that live above the connector: unusable
+    /// settings, the cleartext rule, and credentials for a forwarding proxy.
+    /// Returns whether the request goes to a forwarding proxy.
+    fn route(&self, request: &mut http::Request<Full<Bytes>>) -> Result<bool, Error> {
+        let proxies = match &self.proxies {
+            Ok(Some(proxies)) => proxies,
+            Ok(None) => return Ok(false),
+            Err(e) => {
+                return Err(Error::Proxy {
+                    failure: ProxyFailure::Misconfigured,
+                    source: Some(Box::new(e.clone())),
+                });
+            }
+        };
+        let Some(route) = proxies.intercept(request.uri()) else {
+            return Ok(false);
+        };
+        if request.uri().scheme_str() == Some("https") {
+            // Tunnelled; the connector sends the credentials with CONNECT.
+            return Ok(false);
+        }
+        if !request.uri().host().is_some_and(is_loopback_host) {
+            return Err(Error::Proxy {
+                failure: ProxyFailure::CleartextOrigin,
+                source: None,
+            });
+        }
+        if let Some(auth) = route.auth {
+            request
+                .headers_mut()
+                .insert(http::header::PROXY_AUTHORIZATION, auth);
+        }
+        Ok(true)
+    }
 }
 
 impl<C> Backend for LegacyBackend<C>
@@ -26,10 +70,24 @@ where
 {
     fn send(
         &self,
-        request: http::Request<Full<Bytes>>,
+        mut request: http::Request<Full<Bytes>>,
     ) -> SendFuture<'_, Result<http::Response<hyper::body::Incoming>, Error>> {
+        let forwarding = match self.route(&mut request) {
+            Ok(forwarding) => forwarding,
+            Err(e) => return Box::pin(async move { Err(e) }),
+        };
         let pending = self.client.request(request);
-        Box::pin(async move { pending.await.map_err(classify) })
+        Box::pin(async move {
+            let response = pending.await.map_err(classify)?;
+            // 407 only ever comes from a proxy, never from Clerk.
+            if forwarding && response.status() == http::StatusCode::PROXY_AUTHENTICATION_REQUIRED {
+                return Err(Error::Proxy {
+                    failure: ProxyFailure::AuthenticationRequired,
+                    source: None,
+                });
+            }
+            Ok(response)
+        })
     }
 }
 
@@ -82,8 +140,9 @@ where
 
 impl HyperTransport {
     /// The ready-made transport: HTTPS through rustls (ring) with the bundled
-    /// Mozilla roots, HTTP/2 or HTTP/1.1 by ALPN, a connection pool, and the
-    /// default limits (10 s per request, 5 s to connect, 1 MiB of body).
+    /// Mozilla roots, HTTP/2 or HTTP/1.1 by ALPN, a connection pool, the
+    /// proxies named in the environment (see [`ProxyConfig::from_env`]), and
+    /// the default limits (10 s per request, 5 s to connect, 1 MiB of body).
     ///
     /// Needs a tokio runtime when sending (not when constructing).
     ///
@@ -138,6 +197,25 @@ impl Default for HyperTransport {
 }
 
 impl Builder {
+    /// Which proxies to use: [`ProxyConfig::none`] to connect directly, or
+    /// explicit settings. Default: [`ProxyConfig::from_env`], read when the
+    /// transport is built.
+    ///
+    /// ```
+    /// use clerk_hyper::{HyperTransport, ProxyConfig};
+    ///
+    /// let direct = HyperTransport::builder().proxy(ProxyConfig::none()).build()?;
+    /// let via = HyperTransport::builder()
+    ///     .proxy(ProxyConfig::all("http://proxy.corp.example:3128").basic_auth("svc", "pw"))
+    ///     .build()?;
+    /// # drop((direct, via));
+    /// # Ok::<(), clerk_hyper::BuildError>(())
+    /// ```
+    pub fn proxy(mut self, config: ProxyConfig) -> Self {
+        self.proxy = Some(config);
+        self
+    }
+
     /// Builds the pooled tokio transport.
     ///
     /// With `rustls`, `https` goes through rustls (ring provider) with the
@@ -145,12 +223,17 @@ impl Builder {
     /// feature is on. Without `rustls`, `https` requests fail with
     /// [`Error::InvalidRequest`]. Plain `http` follows the cleartext rule of
     /// [`allow_insecure_http`](Builder::allow_insecure_http). Redirects are
-    /// never followed.
+    /// never followed. Requests go through the proxies of
+    /// [`proxy`](Builder::proxy), by default those named in the environment
+    /// ([`ProxyConfig::from_env`]); environment settings that cannot be used
+    /// make each request fail with [`Error::Proxy`] and
+    /// [`ProxyFailure::Misconfigured`], never a silent direct connection.
     ///
     /// # Errors
     ///
     /// The TLS settings are unusable: a bad root certificate, or no roots at
-    /// all (no `webpki-roots` feature and none added).
+    /// all (no `webpki-roots` feature and none added); or proxy settings given
+    /// with [`proxy`](Builder::proxy) cannot be used.
     ///
     /// ```
     /// # #[cfg(feature = "webpki-roots")] {
@@ -165,6 +248,17 @@ impl Builder {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
+
+        // Settings given explicitly must be usable now; the environment's
+        // are checked here too, but reported on each request, so that
+        // `HyperTransport::new()` cannot fail because of them.
+        let proxies = match &self.proxy {
+            Some(config) => Ok(config.resolve().map_err(|e| {
+                BuildError::new("the proxy settings cannot be used", Some(Box::new(e)))
+            })?),
+            None => ProxyConfig::from_env().resolve(),
+        };
+        let http = ProxyConnector::new(http, proxies.clone().ok().flatten());
 
         #[cfg(feature = "rustls")]
         let (connector, https_ok) = {
@@ -200,8 +294,8 @@ impl Builder {
         let client = client.build(connector);
 
         Ok(HyperTransport::from_parts(
-            Box::new(LegacyBackend { client }),
-            Arc::new(HyperTokioTimer::new()),
+            Box::new(LegacyBackend { client, proxies }),
+            DeadlineTimer::Tokio(SleepPool::default()),
             self.settings,
             https_ok,
             "hyper-util pooled client",
@@ -210,8 +304,8 @@ impl Builder {
 
     /// Builds a transport around your hyper-util client, keeping its pool and
     /// connector; this builder's request timeout, body cap and cleartext rule
-    /// apply on top. Connect timeout, pool, HTTP/2 and TLS settings of this
-    /// builder are not used: the client has its own.
+    /// apply on top. Connect timeout, pool, HTTP/2, proxy and TLS settings of
+    /// this builder are not used: the client has its own.
     ///
     /// Whether `https` works depends on the client's connector (a bare
     /// `HttpConnector` refuses it). Needs a tokio runtime when sending.
@@ -234,8 +328,11 @@ impl Builder {
         C: Connect + Clone + Send + Sync + 'static,
     {
         HyperTransport::from_parts(
-            Box::new(LegacyBackend { client }),
-            Arc::new(HyperTokioTimer::new()),
+            Box::new(LegacyBackend {
+                client,
+                proxies: Ok(None),
+            }),
+            DeadlineTimer::Tokio(SleepPool::default()),
             self.settings,
             true,
             "user-supplied hyper-util client",

@@ -9,8 +9,16 @@
 //!
 //! - **TLS**: rustls with the *ring* provider and Mozilla's roots bundled
 //!   (`webpki-roots`), so HTTPS works with nothing installed on the machine.
-//!   Add a private CA with [`Builder::add_root_certificate`] or pass a whole
+//!   Add a private CA with [`Builder::add_root_certificates_pem`] (or
+//!   [`Builder::add_root_certificate`] for DER), trust the operating system's
+//!   store with the `native-roots` feature, or pass a whole
 //!   [`rustls::ClientConfig`] with [`Builder::tls_config`].
+//! - **Proxies**: `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY`
+//!   (and their lower-case forms) are honoured by default, through
+//!   hyper-util's proxy matcher and `CONNECT` tunnel; turn that off or give a
+//!   proxy explicitly with [`Builder::proxy`] and [`ProxyConfig`]. `https`
+//!   stays end-to-end TLS through the tunnel; plain `http` is forwarded only
+//!   to a loopback origin, so the key never crosses a plain-HTTP proxy.
 //! - **Pooling**: hyper-util's pooled client keeps connections alive between
 //!   calls; clones of a transport share the pool.
 //! - **HTTP/2**: negotiated by ALPN over TLS, HTTP/1.1 otherwise; prior
@@ -38,14 +46,11 @@
 //! ```
 //! # #[cfg(feature = "webpki-roots")]
 //! # mod example {
-//! use clerk_core::{Client, CreateSignInTokenRequest, SecretKey};
-//! use clerk_hyper::{HyperTransport, TokioTimer};
+//! use clerk_core::{CreateSignInTokenRequest, SecretKey};
 //!
 //! async fn sign_in_link(user_id: &str) -> Result<String, Box<dyn std::error::Error>> {
-//!     let secret_key = SecretKey::new(std::env::var("CLERK_SECRET_KEY")?)?;
-//!     let client = Client::builder(secret_key)
-//!         .timer(TokioTimer) // lets the client wait between retries
-//!         .build(HyperTransport::new())?;
+//!     // Retries on tokio's clock, the default timeouts and body cap.
+//!     let client = clerk_hyper::client(SecretKey::from_env()?)?;
 //!     let token = client
 //!         .create_sign_in_token(&CreateSignInTokenRequest::new(user_id))
 //!         .await?;
@@ -54,8 +59,22 @@
 //! # }
 //! ```
 //!
-//! Point the client at a local mock with `.base_url("http://127.0.0.1:8080")`:
-//! loopback `http` is allowed as is.
+//! [`client`] is the short form of the builder, which takes the other
+//! settings (base URL, API version, retry policy):
+//!
+//! ```
+//! # #[cfg(feature = "webpki-roots")] {
+//! use clerk_core::{Client, SecretKey};
+//! use clerk_hyper::{HyperTransport, TokioTimer};
+//!
+//! let client = Client::builder(SecretKey::new("sk_test_example")?)
+//!     .base_url("http://127.0.0.1:8080") // a local mock: loopback http is allowed
+//!     .timer(TokioTimer) // lets the client wait between retries
+//!     .build(HyperTransport::builder().build()?)?;
+//! # let _ = client;
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! ## The transport alone
 //!
@@ -95,6 +114,8 @@
 //! | [`Error::Connect`] (DNS, refused) | yes | no | no |
 //! | [`Error::Tls`] (handshake: expired, wrong name, unknown issuer) | yes | no | yes |
 //! | [`Error::InsecureScheme`], [`Error::InvalidRequest`] (refused before connecting) | yes | no | yes |
+//! | [`Error::Proxy`] (see [`ProxyFailure`]: 407, misconfigured, cleartext refused) | yes | no | yes |
+//! | [`Error::Proxy`] (unreachable, refused such as 502, closed, invalid answer) | yes | no | no |
 //! | [`Error::BodyTooLarge`], [`Error::Io`], [`Error::Protocol`] | no | no | no |
 //!
 //! ## Reusing your hyper-util client
@@ -120,21 +141,40 @@
 //! - `webpki-roots` (default, implies `rustls`): Mozilla's roots, bundled.
 //!   Without it, add roots yourself.
 //! - `http2` (default): HTTP/2 by ALPN or prior knowledge.
+//! - `native-roots` (implies `rustls`): the operating system's roots too,
+//!   read by `rustls-native-certs` when the transport is built (it also
+//!   honours `SSL_CERT_FILE` and `SSL_CERT_DIR`); `Builder::tls_native_roots`
+//!   turns them off again. Why not `rustls-platform-verifier`: the native
+//!   roots feed the same rustls verifier as the bundled ones, so certificates
+//!   are judged the same way on every OS, only against more roots, with no
+//!   per-platform setup (the platform verifier needs some on Android).
+//! - `tracing`: turns on clerk-core's `tracing` feature (a span `clerk.call`
+//!   per call, an event `retrying` per retry) and adds, at DEBUG with target
+//!   `clerk_hyper`, one event `answered` per attempt that got a response
+//!   head: `http.version` (whether HTTP/2 was negotiated) and
+//!   `http.status_code`. It nests in the call's span. Never a header, a url
+//!   or a body.
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "tokio")]
+mod connector;
 mod custom;
 mod error;
 mod exchange;
 #[cfg(feature = "tokio")]
 mod legacy;
 mod policy;
+#[cfg(feature = "tokio")]
+mod proxy;
 #[cfg(feature = "rustls")]
 mod tls;
 mod transport;
 
 pub use custom::{BoxFuture, Connect, ConnectFn, connect_fn, default_port};
-pub use error::{BoxError, BuildError, Error, TimeoutPhase};
+pub use error::{BoxError, BuildError, Error, ProxyFailure, TimeoutPhase};
+#[cfg(feature = "tokio")]
+pub use proxy::ProxyConfig;
 pub use transport::{
     Builder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_TIMEOUT,
     HyperTransport,
@@ -177,4 +217,29 @@ impl clerk_core::Timer for TokioTimer {
         // Lazy: the runtime is looked up when polled, not when created.
         async move { tokio::time::sleep(duration).await }
     }
+}
+
+/// The client most users want: Clerk's production API over a default
+/// [`HyperTransport`] (HTTPS, pooling, timeouts, the body cap), retrying on
+/// [`TokioTimer`] with the default [`clerk_core::RetryPolicy`].
+///
+/// Fails only when the transport cannot be built (no root certificates: the
+/// `webpki-roots` feature is off). For other settings use
+/// [`clerk_core::Client::builder`] with [`TokioTimer`].
+///
+/// ```
+/// # #[cfg(feature = "webpki-roots")] {
+/// let client = clerk_hyper::client(clerk_core::SecretKey::new("sk_test_example")?)?;
+/// assert_eq!(client.retry_policy(), &clerk_core::RetryPolicy::default());
+/// assert_eq!(client.config().base_url(), clerk_core::DEFAULT_BASE_URL);
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg(feature = "tokio")]
+pub fn client(
+    secret_key: clerk_core::SecretKey,
+) -> Result<clerk_core::Client<HyperTransport, TokioTimer>, BuildError> {
+    let transport = HyperTransport::builder().build()?;
+    let config = clerk_core::Config::new(secret_key);
+    Ok(clerk_core::Client::new(config, transport, TokioTimer))
 }

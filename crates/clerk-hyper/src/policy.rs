@@ -1,6 +1,6 @@
 //! Checks made on a request before any connection is opened.
 
-use std::net::IpAddr;
+use clerk_core::is_loopback_host;
 
 use http::Uri;
 
@@ -40,58 +40,12 @@ pub(crate) fn check_uri(uri: &Uri, allow_insecure_http: bool, https_ok: bool) ->
     })
 }
 
-/// `localhost`, an address in 127.0.0.0/8, `::1`, or `::ffff:127.x.y.z`.
-///
-/// `host` is as [`Uri::host`] gives it: IPv6 literals keep their brackets.
-pub(crate) fn is_loopback_host(host: &str) -> bool {
-    let bare = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
-    if bare.eq_ignore_ascii_case("localhost") || bare.eq_ignore_ascii_case("localhost.") {
-        return true;
-    }
-    match bare.parse::<IpAddr>() {
-        Ok(IpAddr::V4(v4)) => v4.is_loopback(),
-        Ok(IpAddr::V6(v6)) => {
-            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
-        Err(_) => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn check(uri: &str, allow: bool) -> Result<(), Error> {
         check_uri(&uri.parse().expect("test uri"), allow, true)
-    }
-
-    #[test]
-    fn loopback_hosts() {
-        for h in [
-            "localhost",
-            "LOCALHOST",
-            "127.0.0.1",
-            "127.1.2.3",
-            "[::1]",
-            "::1",
-            "[::ffff:127.0.0.1]",
-        ] {
-            assert!(is_loopback_host(h), "{h}");
-        }
-        for h in [
-            "example.com",
-            "localhost.example.com",
-            "128.0.0.1",
-            "10.0.0.1",
-            "[::2]",
-            "0.0.0.0",
-            "",
-        ] {
-            assert!(!is_loopback_host(h), "{h}");
-        }
     }
 
     #[test]

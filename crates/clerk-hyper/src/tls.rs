@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 use rustls::{ClientConfig, RootCertStore};
 
 use crate::error::BuildError;
@@ -13,7 +14,11 @@ use crate::transport::Builder;
 pub(crate) struct TlsSettings {
     config: Option<ClientConfig>,
     extra_roots: Vec<CertificateDer<'static>>,
+    /// PEM bundles, parsed when building so that a bad one is an error there.
+    pem_roots: Vec<Vec<u8>>,
     built_in_roots: bool,
+    #[cfg_attr(not(feature = "native-roots"), allow(dead_code))]
+    native_roots: bool,
 }
 
 impl Default for TlsSettings {
@@ -21,7 +26,9 @@ impl Default for TlsSettings {
         Self {
             config: None,
             extra_roots: Vec::new(),
+            pem_roots: Vec::new(),
             built_in_roots: true,
+            native_roots: true,
         }
     }
 }
@@ -31,7 +38,12 @@ impl fmt::Debug for TlsSettings {
         f.debug_struct("TlsSettings")
             .field("custom_config", &self.config.is_some())
             .field("extra_roots", &self.extra_roots.len())
+            .field("pem_bundles", &self.pem_roots.len())
             .field("built_in_roots", &self.built_in_roots)
+            .field(
+                "native_roots",
+                &(cfg!(feature = "native-roots") && self.native_roots),
+            )
             .finish()
     }
 }
@@ -54,15 +66,47 @@ impl TlsSettings {
         if self.built_in_roots {
             roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         }
+        #[cfg(feature = "native-roots")]
+        if self.native_roots {
+            // Certificates the platform lists but rustls cannot parse are
+            // skipped, as are stores that fail to load: the other roots
+            // still apply, and no roots at all is an error below.
+            let native = rustls_native_certs::load_native_certs();
+            roots.add_parsable_certificates(native.certs);
+        }
         for cert in &self.extra_roots {
             roots.add(cert.clone()).map_err(|e| {
                 BuildError::new("an added root certificate is not usable", Some(Box::new(e)))
             })?;
         }
+        for pem in &self.pem_roots {
+            let mut found = 0usize;
+            for cert in CertificateDer::pem_slice_iter(pem) {
+                let cert = cert.map_err(|e| {
+                    BuildError::new(
+                        "a PEM root certificate bundle is not valid PEM",
+                        Some(Box::new(e)),
+                    )
+                })?;
+                roots.add(cert).map_err(|e| {
+                    BuildError::new(
+                        "a root certificate in a PEM bundle is not usable",
+                        Some(Box::new(e)),
+                    )
+                })?;
+                found += 1;
+            }
+            if found == 0 {
+                return Err(BuildError::new(
+                    "a PEM root certificate bundle holds no CERTIFICATE block",
+                    None,
+                ));
+            }
+        }
         if roots.is_empty() {
             return Err(BuildError::new(
-                "no root certificates to trust: enable the `webpki-roots` feature, \
-                 add roots with add_root_certificate, or pass a tls_config",
+                "no root certificates to trust: enable the `webpki-roots` or `native-roots` \
+                 feature, add roots with add_root_certificate, or pass a tls_config",
                 None,
             ));
         }
@@ -98,6 +142,48 @@ impl Builder {
     /// ```
     pub fn add_root_certificate(mut self, cert: CertificateDer<'static>) -> Self {
         self.tls.extra_roots.push(cert);
+        self
+    }
+
+    /// Trust every certificate in `pem` (one or more `-----BEGIN CERTIFICATE-----`
+    /// blocks, such as a corporate CA bundle) as a root, in addition to the
+    /// other roots.
+    ///
+    /// Parsed by [`build`](Builder::build), which fails with a [`BuildError`]
+    /// when the bundle is not PEM, holds no certificate, or holds one rustls
+    /// cannot use. Ignored when [`tls_config`](Builder::tls_config) is set.
+    ///
+    /// ```no_run
+    /// let pem = std::fs::read("/etc/ssl/corp-root-ca.pem")?;
+    /// let transport = clerk_hyper::HyperTransport::builder()
+    ///     .add_root_certificates_pem(pem)
+    ///     .build()?;
+    /// # drop(transport);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn add_root_certificates_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.tls.pem_roots.push(pem.into());
+        self
+    }
+
+    /// Whether to trust the operating system's roots (the `native-roots`
+    /// feature; read with `rustls-native-certs` when building, which also
+    /// honours `SSL_CERT_FILE` and `SSL_CERT_DIR`). Default `true` when the
+    /// feature is on.
+    ///
+    /// `rustls-native-certs` rather than `rustls-platform-verifier`: it
+    /// feeds the same rustls verifier (ring, webpki) that the bundled roots
+    /// use, so a certificate is judged the same way everywhere, only with
+    /// more roots; the platform verifier swaps in each OS's own path
+    /// validation and needs extra setup on Android.
+    ///
+    /// ```
+    /// let b = clerk_hyper::HyperTransport::builder().tls_native_roots(true);
+    /// # drop(b);
+    /// ```
+    #[cfg(feature = "native-roots")]
+    pub fn tls_native_roots(mut self, enabled: bool) -> Self {
+        self.tls.native_roots = enabled;
         self
     }
 

@@ -10,10 +10,9 @@ use bytes::Bytes;
 use clerk_core::{HttpRequest, HttpResponse, HttpTransport};
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::rt::Timer;
 
 use crate::error::{Error, TimeoutPhase};
-use crate::exchange;
+use crate::exchange::{self, DeadlineTimer};
 use crate::policy;
 
 /// A boxed `Send` future, as backends return them.
@@ -66,7 +65,7 @@ pub struct HyperTransport {
 
 struct Inner {
     backend: Box<dyn Backend>,
-    timer: Arc<dyn Timer + Send + Sync>,
+    timer: DeadlineTimer,
     settings: Settings,
     https_ok: bool,
     description: &'static str,
@@ -116,7 +115,7 @@ impl HyperTransport {
 
     pub(crate) fn from_parts(
         backend: Box<dyn Backend>,
-        timer: Arc<dyn Timer + Send + Sync>,
+        timer: DeadlineTimer,
         settings: Settings,
         https_ok: bool,
         description: &'static str,
@@ -165,16 +164,24 @@ impl HyperTransport {
             inner.settings.allow_insecure_http,
             inner.https_ok,
         )?;
-        let method = request.method().clone();
-        let (parts, body) = request.into_parts();
-        let request = http::Request::from_parts(parts, Full::new(body));
+        let request = request.map(Full::new);
         let limit = inner.settings.max_body_bytes;
-        let whole = async {
+        let whole = std::pin::pin!(async {
             let response = inner.backend.send(request).await?;
-            exchange::read_capped(response, &method, limit).await
-        };
+            #[cfg(feature = "tracing")]
+            tracing::event!(
+                target: "clerk_hyper",
+                tracing::Level::DEBUG,
+                http.version = ?response.version(),
+                http.status_code = response.status().as_u16(),
+                "answered"
+            );
+            exchange::read_capped(response, limit).await
+        });
         match inner.settings.request_timeout {
-            Some(after) => exchange::deadline(&*inner.timer, after, whole)
+            Some(after) => inner
+                .timer
+                .run(after, whole)
                 .await
                 .unwrap_or(Err(Error::timeout(TimeoutPhase::Request, Some(after)))),
             None => whole.await,
@@ -229,6 +236,9 @@ pub struct Builder {
     pub(crate) settings: Settings,
     #[cfg(feature = "rustls")]
     pub(crate) tls: crate::tls::TlsSettings,
+    /// `None`: read the environment when building.
+    #[cfg(feature = "tokio")]
+    pub(crate) proxy: Option<crate::ProxyConfig>,
 }
 
 impl fmt::Debug for Builder {
@@ -237,6 +247,11 @@ impl fmt::Debug for Builder {
         d.field("settings", &self.settings);
         #[cfg(feature = "rustls")]
         d.field("tls", &self.tls);
+        #[cfg(feature = "tokio")]
+        match &self.proxy {
+            Some(config) => d.field("proxy", config),
+            None => d.field("proxy", &"from the environment"),
+        };
         d.finish()
     }
 }

@@ -70,7 +70,7 @@ async fn custom_connector_sends_origin_form_and_host() {
     let (addr, _) = raw_server(move |mut s| {
         let tx = tx.lock().expect("lock").take();
         async move {
-            let head = read_request(&mut s).await;
+            let head = read_request(&mut s).await.unwrap_or_default();
             let _ = tokio::io::AsyncWriteExt::write_all(
                 &mut s,
                 b"HTTP/1.1 307 Temporary Redirect\r\nlocation: http://127.0.0.1:1/\r\ncontent-length: 0\r\n\r\n",

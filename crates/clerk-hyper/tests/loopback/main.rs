@@ -5,6 +5,10 @@
 mod custom;
 #[cfg(feature = "tokio")]
 mod plain;
+#[cfg(feature = "webpki-roots")]
+mod proxy;
 mod support;
 #[cfg(feature = "webpki-roots")]
 mod tls;
+#[cfg(feature = "webpki-roots")]
+mod trust;

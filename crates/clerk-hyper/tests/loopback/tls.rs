@@ -15,12 +15,13 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs
 use crate::support::*;
 
 /// A test CA and a way to issue leaf certificates from it.
-struct Ca {
-    der: CertificateDer<'static>,
+pub(crate) struct Ca {
+    pub(crate) der: CertificateDer<'static>,
+    pub(crate) pem: String,
     issuer: Issuer<'static, KeyPair>,
 }
 
-fn ca(name: &str) -> Ca {
+pub(crate) fn ca(name: &str) -> Ca {
     let key = KeyPair::generate().expect("ca key");
     let mut params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -29,12 +30,13 @@ fn ca(name: &str) -> Ca {
     let cert = params.self_signed(&key).expect("ca cert");
     Ca {
         der: cert.der().clone(),
+        pem: cert.pem(),
         issuer: Issuer::new(params, key),
     }
 }
 
 /// A leaf for `names` (DNS names; "127.0.0.1" becomes an IP SAN).
-fn leaf_params(names: &[&str]) -> CertificateParams {
+pub(crate) fn leaf_params(names: &[&str]) -> CertificateParams {
     let mut params = CertificateParams::new(Vec::<String>::new()).expect("leaf params");
     for name in names {
         let san = match name.parse::<IpAddr>() {
@@ -47,12 +49,12 @@ fn leaf_params(names: &[&str]) -> CertificateParams {
     params
 }
 
-struct ServerCert {
+pub(crate) struct ServerCert {
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
 }
 
-fn issued(ca: &Ca, params: CertificateParams) -> ServerCert {
+pub(crate) fn issued(ca: &Ca, params: CertificateParams) -> ServerCert {
     let key = KeyPair::generate().expect("leaf key");
     let cert = params.signed_by(&key, &ca.issuer).expect("sign leaf");
     ServerCert {
@@ -72,6 +74,13 @@ fn self_signed(params: CertificateParams) -> ServerCert {
 
 /// An HTTPS server on 127.0.0.1 serving [`hello`] over h2 or http/1.1 by ALPN.
 async fn tls_server(cert: ServerCert) -> SocketAddr {
+    let (l, _) = listener().await;
+    tls_server_on(cert, l)
+}
+
+/// The same server on a listener of the caller's (such as one on `[::1]`).
+pub(crate) fn tls_server_on(cert: ServerCert, l: tokio::net::TcpListener) -> SocketAddr {
+    let addr = l.local_addr().expect("local addr");
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -81,7 +90,6 @@ async fn tls_server(cert: ServerCert) -> SocketAddr {
         .expect("server cert");
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let (l, addr) = listener().await;
     tokio::spawn(async move {
         while let Ok((stream, _)) = l.accept().await {
             let acceptor = acceptor.clone();
@@ -102,11 +110,11 @@ fn trusting(ca: &Ca) -> clerk_hyper::Builder {
         .add_root_certificate(ca.der.clone())
 }
 
-fn https(addr: SocketAddr, host: &str) -> String {
+pub(crate) fn https(addr: SocketAddr, host: &str) -> String {
     format!("https://{host}:{}/v1/sign_in_tokens", addr.port())
 }
 
-async fn expect_tls_refusal(transport: &HyperTransport, uri: &str) -> Error {
+pub(crate) async fn expect_tls_refusal(transport: &HyperTransport, uri: &str) -> Error {
     let err = transport
         .send(request(uri))
         .await
