@@ -1,5 +1,7 @@
 //! The command line, as clap reads it.
 
+use std::path::PathBuf;
+
 use clap::{Parser, Subcommand};
 
 /// Text shown after the options in `--help`.
@@ -8,6 +10,13 @@ Environment:
   CLERK_SECRET_KEY  the secret key (sk_test_... or sk_live_...); read only from
                     the environment, never from a flag. Not needed with --mock.
   CLERK_API_URL     same as --api-url
+  HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY (or lower case)
+                    the proxy to reach the API through, and the hosts that
+                    bypass it (not used with --mock). Only http:// proxies;
+                    https goes through them in a CONNECT tunnel, and plain
+                    http only to a loopback host.
+  SSL_CERT_FILE     a PEM bundle of CA certificates to trust besides the
+                    bundled roots, as with --ca-cert
 
 Output:
   create and revoke print the sign-in token as one JSON object on one line,
@@ -87,6 +96,12 @@ pub(crate) struct Globals {
     #[arg(long, global = true)]
     pub(crate) allow_insecure_http: bool,
 
+    /// Also trust the CA certificates in this PEM file (a private or
+    /// corporate CA), besides the bundled roots; may be repeated.
+    /// SSL_CERT_FILE, when set, is read the same way.
+    #[arg(long, global = true, value_name = "PEM")]
+    pub(crate) ca_cert: Vec<PathBuf>,
+
     /// Log one line per HTTP attempt to stderr: method, path, status,
     /// duration and Clerk-Trace-Id (never the key, the token or the url)
     #[arg(short = 'v', long = "verbose", global = true)]
@@ -121,17 +136,86 @@ pub(crate) enum Command {
                       lives under /v1: point clients at http://127.0.0.1:PORT/v1, e.g.\n  \
                       clerk-sign-in-tokens --api-url http://127.0.0.1:PORT/v1 create --user-id user_1\n\n\
                       Any well-formed sk_test_/sk_live_ key is accepted, and every user id \
-                      starting with user_ exists."
+                      starting with user_ exists.\n\n\
+                      The admin interface (on unless --no-admin) arms faults and shows what \
+                      was received, over HTTP:\n  \
+                      curl -X POST http://127.0.0.1:PORT/__mock/faults -d '[{\"status\":503,\"times\":2}]'\n  \
+                      curl http://127.0.0.1:PORT/__mock/requests\n  \
+                      curl -X POST http://127.0.0.1:PORT/__mock/reset\n\
+                      See clerk-mock's README for the fault fields."
     )]
-    MockServer {
-        /// Port to listen on; 0 picks a free one
-        #[arg(long, value_name = "N", default_value_t = 0)]
-        port: u16,
-        /// Requests allowed per 10 s for each secret key; 0 means unlimited
-        /// [default: 100, Clerk's development limit]
-        #[arg(long, value_name = "N")]
-        rate_limit: Option<u32>,
-    },
+    MockServer(MockServerArgs),
+}
+
+/// The options of `mock-server`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct MockServerArgs {
+    /// Port to listen on; 0 picks a free one
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub(crate) port: u16,
+
+    /// Requests allowed per 10 s for each secret key; 0 means unlimited
+    /// [default: 100, Clerk's development limit]
+    #[arg(long, value_name = "N")]
+    pub(crate) rate_limit: Option<u32>,
+
+    /// Once listening, write the port (digits and a newline) to this file,
+    /// atomically: a script that sees the file can connect
+    #[arg(long, value_name = "PATH")]
+    pub(crate) port_file: Option<std::path::PathBuf>,
+
+    /// Tokens kept at most (at least 1); when full, creating a token
+    /// forgets the oldest
+    #[arg(long, value_name = "N", default_value_t = clerk_mock::DEFAULT_MAX_TOKENS)]
+    pub(crate) max_tokens: usize,
+
+    /// Seconds a token is kept after it expires (revoking it meanwhile
+    /// answers 400 "...status is expired"; afterwards 404)
+    #[arg(long, value_name = "SECS", default_value_t = clerk_mock::DEFAULT_EXPIRED_RETENTION.as_secs())]
+    pub(crate) keep_expired_secs: u64,
+
+    /// Turn the admin interface under /__mock/ off (then those paths are
+    /// unknown routes, 404)
+    #[arg(long)]
+    pub(crate) no_admin: bool,
+
+    /// Requests kept in the admin journal (GET /__mock/requests), newest
+    /// first to stay
+    #[arg(long, value_name = "N", default_value_t = clerk_mock::DEFAULT_REQUEST_LOG_CAPACITY)]
+    pub(crate) max_logged_requests: usize,
+
+    /// On SIGTERM or SIGINT, how long in-flight responses may take to
+    /// finish before their connections are closed, in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 5000)]
+    pub(crate) shutdown_grace_ms: u64,
+
+    /// Answer CORS for this origin (e.g. http://127.0.0.1:8000, or * for
+    /// any), so browser pages and web workers served from it can call the
+    /// mock: preflights get 204, answers carry Access-Control-Allow-*
+    /// [default: no CORS]
+    #[arg(long, value_name = "ORIGIN", value_parser = parse_origin)]
+    pub(crate) cors: Option<String>,
+}
+
+/// `*`, or an origin as browsers send it: `http` or `https`, a host, an
+/// optional port, and nothing after.
+fn parse_origin(value: &str) -> Result<String, String> {
+    if value == "*" {
+        return Ok(value.to_owned());
+    }
+    let expected = "expected an origin such as http://127.0.0.1:8000 (scheme, host and \
+                    port only), or *";
+    let rest = value
+        .strip_prefix("http://")
+        .or_else(|| value.strip_prefix("https://"))
+        .ok_or_else(|| format!("{expected}: the scheme must be http or https"))?;
+    let authority: clerk_core::http::uri::Authority = rest
+        .parse()
+        .map_err(|_| format!("{expected}: {rest:?} is not a host[:port]"))?;
+    if authority.as_str().contains('@') || authority.host().is_empty() {
+        return Err(format!("{expected}: {rest:?} is not a host[:port]"));
+    }
+    Ok(value.to_owned())
 }
 
 #[cfg(test)]
@@ -142,5 +226,28 @@ mod tests {
     #[test]
     fn definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn cors_takes_an_origin_or_a_star() {
+        for ok in [
+            "*",
+            "http://127.0.0.1:8000",
+            "https://app.example.com",
+            "http://[::1]:9",
+        ] {
+            assert_eq!(parse_origin(ok).as_deref(), Ok(ok));
+        }
+        for bad in [
+            "",
+            "127.0.0.1:8000",
+            "ftp://x",
+            "http://",
+            "http://x/",
+            "http://x/path",
+            "http://user@x",
+        ] {
+            assert!(parse_origin(bad).is_err(), "{bad:?}");
+        }
     }
 }

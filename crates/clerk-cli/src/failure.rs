@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::time::Duration;
 
 use clerk_core::{ApiError, Error, InvalidInput, SecretKeyError};
-use clerk_hyper::Error as HyperError;
+use clerk_hyper::{Error as HyperError, ProxyFailure};
 
 use crate::ExitStatus;
 
@@ -111,6 +111,7 @@ pub(crate) fn invalid_input(e: &InvalidInput) -> Failure {
 /// | `UnexpectedResponse` (any status without a Clerk error body) | 3 |
 /// | `Decode` (a success whose body does not fit) | 3 |
 /// | `Transport` with `InsecureScheme` or `InvalidRequest` (refused before connecting) | 2 |
+/// | `Transport` with `Proxy`, `Misconfigured` or `CleartextOrigin` (refused before connecting) | 2 |
 /// | `Transport` with any other kind (timeouts, connect, TLS, body too large, I/O, protocol) | 3 |
 pub(crate) fn call(err: &Error<HyperError>, base_url: &str, attempts: u32) -> Failure {
     let after = if attempts > 1 {
@@ -145,6 +146,13 @@ pub(crate) fn call(err: &Error<HyperError>, base_url: &str, attempts: u32) -> Fa
             )),
             HyperError::InvalidRequest { reason, .. } => Failure::usage(format!(
                 "cannot send to {base_url}: {reason}; nothing was sent"
+            )),
+            proxy @ HyperError::Proxy {
+                failure: ProxyFailure::Misconfigured | ProxyFailure::CleartextOrigin,
+                ..
+            } => Failure::usage(format!(
+                "cannot send to {base_url}: {}; nothing was sent",
+                with_sources(proxy)
             )),
             other => Failure::no_answer(format!(
                 "no answer from {base_url}: {}{after}",
@@ -218,7 +226,7 @@ fn api_error(api: &ApiError, retry_after: Option<Duration>) -> String {
 
 /// `err: its source: that source's source…`, skipping repeats. Transport
 /// errors never quote headers or bodies, so their chain is safe to show.
-fn with_sources(err: &(dyn StdError + 'static)) -> String {
+pub(crate) fn with_sources(err: &(dyn StdError + 'static)) -> String {
     let mut out = err.to_string();
     let mut last = out.clone();
     let mut next = err.source();

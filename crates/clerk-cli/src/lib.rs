@@ -28,6 +28,9 @@
 //! | `clerk_core::Error::Api` (Clerk's error body, any status) | 1 |
 //! | `clerk_core::Error::InvalidInput`, a missing or malformed `CLERK_SECRET_KEY`, a bad flag | 2 |
 //! | `clerk_hyper::Error::InsecureScheme`, `InvalidRequest` (refused before connecting) | 2 |
+//! | `clerk_hyper::Error::Proxy` with `Misconfigured` or `CleartextOrigin` (refused before connecting) | 2 |
+//! | an unreadable `--ca-cert` or `SSL_CERT_FILE`, or one that holds no usable certificate | 2 |
+//! | `clerk_hyper::Error::Proxy` otherwise (unreachable, 407, 502, closed tunnel) | 3 |
 //! | `clerk_hyper::Error::Timeout` (connect or request), `Connect`, `Tls`, `BodyTooLarge`, `Io`, `Protocol` | 3 |
 //! | `clerk_core::Error::UnexpectedResponse` (an answer without a Clerk error body, such as a proxy's HTML 502) | 3 |
 //! | `clerk_core::Error::Decode` (a success whose body does not fit the schema) | 3 |
@@ -49,7 +52,7 @@ use std::time::Duration;
 
 use clap::Parser as _;
 use clerk_core::{Client, CreateSignInTokenRequest, RetryPolicy, SecretKey};
-use clerk_hyper::{HyperTransport, TokioTimer};
+use clerk_hyper::{HyperTransport, ProxyConfig, TokioTimer};
 
 use crate::cli::{Cli, Command, Globals};
 use crate::failure::Failure;
@@ -137,8 +140,8 @@ fn execute(cli: Cli) -> Result<(), Failure> {
         .build()
         .map_err(|e| Failure::no_answer(format!("cannot start the async runtime: {e}")))?;
     let operation = match cli.command {
-        Command::MockServer { port, rate_limit } => {
-            return runtime.block_on(mock_server::serve(port, rate_limit));
+        Command::MockServer(args) => {
+            return runtime.block_on(mock_server::serve(args));
         }
         Command::Create {
             user_id,
@@ -157,6 +160,17 @@ fn execute(cli: Cli) -> Result<(), Failure> {
         Command::Revoke { sign_in_token_id } => Operation::Revoke(sign_in_token_id),
     };
     runtime.block_on(call(cli.globals, operation))
+}
+
+/// The PEM files to trust, each with what named it: `SSL_CERT_FILE` first
+/// (when set and not empty), then every `--ca-cert`.
+fn trusted_pem_files(flags: &[std::path::PathBuf]) -> Vec<(&'static str, std::path::PathBuf)> {
+    let mut files = Vec::new();
+    if let Some(path) = std::env::var_os("SSL_CERT_FILE").filter(|p| !p.is_empty()) {
+        files.push(("SSL_CERT_FILE", std::path::PathBuf::from(path)));
+    }
+    files.extend(flags.iter().map(|p| ("--ca-cert", p.clone())));
+    files
 }
 
 /// The call to make.
@@ -193,9 +207,25 @@ async fn call(cli: Globals, operation: Operation) -> Result<(), Failure> {
     if let Some(ms) = cli.timeout_ms {
         transport = transport.request_timeout(Duration::from_millis(ms));
     }
-    let transport = transport
-        .build()
-        .map_err(|e| Failure::no_answer(format!("cannot set up HTTPS: {e}")))?;
+    if mock.is_some() {
+        // The embedded mock is in this process: no proxy can reach it.
+        transport = transport.proxy(ProxyConfig::none());
+    }
+    for (origin, path) in trusted_pem_files(&cli.ca_cert) {
+        let pem = std::fs::read(&path).map_err(|e| {
+            Failure::usage(format!(
+                "cannot read {origin} {}: {e}; nothing was sent",
+                path.display()
+            ))
+        })?;
+        transport = transport.add_root_certificates_pem(pem);
+    }
+    let transport = transport.build().map_err(|e| {
+        Failure::usage(format!(
+            "cannot set up the connection: {}; nothing was sent",
+            failure::with_sources(&e)
+        ))
+    })?;
     let transport = LoggingTransport::new(transport, cli.verbose);
 
     let mut builder = Client::builder(key)

@@ -5,41 +5,14 @@ use std::collections::BTreeMap;
 use clerk_core::{ApiResponse, SignInToken};
 use serde::Serialize;
 
-/// A sign-in token as Clerk sends it, token and url exposed on purpose:
-/// printing them is what the command is for.
-#[derive(Serialize)]
-struct TokenJson<'a> {
-    object: &'a str,
-    id: &'a str,
-    status: &'a str,
-    user_id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    token: Option<&'a str>,
-    url: Option<&'a str>,
-    created_at: i64,
-    updated_at: i64,
-}
-
-impl<'a> From<&'a SignInToken> for TokenJson<'a> {
-    fn from(t: &'a SignInToken) -> Self {
-        Self {
-            object: &t.object,
-            id: &t.id,
-            status: t.status.as_str(),
-            user_id: &t.user_id,
-            token: t.token.as_ref().map(|s| s.expose_secret()),
-            url: t.url.as_ref().map(|s| s.expose_secret()),
-            created_at: t.created_at.as_millis(),
-            updated_at: t.updated_at.as_millis(),
-        }
-    }
-}
-
+/// The token is printed with clerk-core's own `Serialize`, the shape Clerk
+/// sends, token and url exposed on purpose: printing them is what the command
+/// is for.
 #[derive(Serialize)]
 struct HttpInfoJson<'a> {
     status: u16,
     headers: BTreeMap<String, String>,
-    data: TokenJson<'a>,
+    data: &'a SignInToken,
 }
 
 /// The line to print (without its newline): the token, or the token with the
@@ -48,7 +21,7 @@ pub(crate) fn render(
     response: &ApiResponse<SignInToken>,
     include_http_info: bool,
 ) -> serde_json::Result<String> {
-    let data = TokenJson::from(&response.data);
+    let data = &response.data;
     if !include_http_info {
         return serde_json::to_string(&data);
     }

@@ -1,4 +1,4 @@
-//! The hostile-server table (`support_hostile/cases.rs`) against the
+//! The hostile-server table (`clerk_test_support::hostile::cases`) against the
 //! `clerk-sign-in-tokens` binary: one test per row. Each spawns the binary
 //! with `--api-url http://127.0.0.1:PORT/v1 --timeout-ms N` and checks its
 //! exit code, its one `error:` line, that it did not panic or hang, what the
@@ -9,17 +9,16 @@
 //! `tests/hostile.rs`; what the binary prints is checked for secrets in
 //! `secret_hygiene.rs`.
 
-#[path = "support_hostile/mod.rs"]
-mod support_hostile;
+use clerk_test_support::cli::Binary;
 
-#[path = "support_hostile/run.rs"]
-mod run;
+/// The binary under test.
+const CLI: Binary = Binary::new(env!("CARGO_BIN_EXE_clerk-sign-in-tokens"));
 
-use support_hostile::cases::{self, Case};
+use clerk_test_support::hostile::cases::{self, Case};
 
 fn run_cli(case: Case) {
     let hostile = case.start();
-    let out = run::run_case(&case, &hostile.base_url(), &[]);
+    let out = CLI.run_case(&case, &hostile.base_url(), &[]);
     let server = &hostile.server;
     eprintln!(
         "cli | {:<24} | exit {} | {:?} | {} conn, {} req | {}",
@@ -109,39 +108,7 @@ macro_rules! cli_cases {
     };
 }
 
-cli_cases! {
-    silent,
-    status_then_stall,
-    slowloris,
-    ten_thousand_headers,
-    one_mib_header,
-    endless_chunked,
-    content_length_over_cap,
-    content_length_shorter,
-    content_length_longer,
-    invalid_chunk_framing,
-    reset_mid_body,
-    empty_200,
-    lone_brace_200,
-    wrong_shape_200,
-    bom_200,
-    html_200,
-    gzip_200,
-    redirect_301,
-    redirect_307,
-    redirect_308,
-    retry_after_one_day,
-    retry_after_far_date,
-    retry_after_negative,
-    retry_after_garbage,
-    storm_503_revoke,
-    storm_503_create,
-    storm_502_html_revoke,
-    tls_wrong_name,
-    tls_expired,
-    tls_self_signed,
-    tls_valid,
-}
+clerk_test_support::with_hostile_cases!(cli_cases);
 
 #[test]
 fn every_row_of_the_table_runs() {
@@ -156,7 +123,7 @@ fn a_self_signed_https_server_is_refused_with_exit_3() {
     let case = cases::tls_self_signed();
     let hostile = case.start();
     assert!(hostile.base_url().starts_with("https://127.0.0.1:"));
-    let out = run::run_case(&case, &hostile.base_url(), &[]);
+    let out = CLI.run_case(&case, &hostile.base_url(), &[]);
     assert_eq!(out.code, 3, "{}", out.stderr);
     let line = out.error_lines().concat();
     assert!(line.contains("TLS"), "{line}");
@@ -171,7 +138,7 @@ fn a_self_signed_https_server_is_refused_with_exit_3() {
 fn a_day_long_retry_after_fails_fast() {
     let case = cases::retry_after_one_day();
     let hostile = case.start();
-    let out = run::run_case(&case, &hostile.base_url(), &[]);
+    let out = CLI.run_case(&case, &hostile.base_url(), &[]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(
         out.elapsed < std::time::Duration::from_secs(2),

@@ -2,7 +2,7 @@
 //!
 //! Every command (create, revoke, with `--include-http-info`, with `-v`,
 //! `--mock`, and a `mock-server` session) and every failure mode of the
-//! hostile table (`support_hostile/cases.rs`) runs with a sentinel secret key
+//! hostile table (`clerk_test_support::hostile::cases`) runs with a sentinel secret key
 //! in `CLERK_SECRET_KEY`. The servers hand out a sentinel token and url, and
 //! the hostile ones echo the `Authorization` they received back in their
 //! bodies, their headers and their trace ids. The rules:
@@ -11,11 +11,10 @@
 //! 2. the token and url appear only on the stdout of a command that
 //!    succeeded (that is what the command is for), never on stderr.
 
-#[path = "support_hostile/mod.rs"]
-mod support_hostile;
+use clerk_test_support::cli::Binary;
 
-#[path = "support_hostile/run.rs"]
-mod run;
+/// The binary under test.
+const CLI: Binary = Binary::new(env!("CARGO_BIN_EXE_clerk-sign-in-tokens"));
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -25,10 +24,10 @@ use std::sync::{Mutex, mpsc};
 use std::thread;
 use std::time::Duration;
 
-use run::Run;
-use support_hostile::cases::{self, Case};
-use support_hostile::sentinel::{self, KEY, KEY_MARK};
-use support_hostile::server::{Server, echo_and, whole};
+use clerk_test_support::cli::{self, Run};
+use clerk_test_support::hostile::cases::{self, Case};
+use clerk_test_support::hostile::server::{Server, echo_and, whole};
+use clerk_test_support::sentinel::{self, KEY, KEY_MARK};
 
 /// The deadline for a run against a server that answers at once.
 const QUICK: Duration = Duration::from_secs(10);
@@ -112,7 +111,7 @@ fn every_successful_command_keeps_the_key_off_and_the_token_on_stdout_only() {
             args.extend_from_slice(flags);
             args.extend_from_slice(command);
             let label = format!("{} {}", command[0], flags.join(" "));
-            let out = run::run(label, &args, QUICK);
+            let out = CLI.run(label, &args, QUICK);
             expect_exit(&out, 0);
             if command[0] == "create" {
                 // The whole point of create: token and url on stdout.
@@ -152,7 +151,7 @@ fn every_hostile_failure_mode_keeps_every_secret_off_the_terminal() {
                 while let Some((case, flags)) = jobs.get(next.fetch_add(1, Ordering::SeqCst)) {
                     let case = case();
                     let hostile = case.start();
-                    let out = run::run_case(&case, &hostile.base_url(), flags);
+                    let out = CLI.run_case(&case, &hostile.base_url(), flags);
                     assert_eq!(out.code, case.cli_exit, "{}: {}", out.label, out.stderr);
                     runs.lock().expect("runs").push(out);
                 }
@@ -174,12 +173,12 @@ fn local_failures_and_the_embedded_mock_keep_every_secret_off_the_terminal() {
     let sentinel_server = sentinel_server();
     let base = sentinel_server.base_url();
     let mut runs = vec![
-        run::run(
+        CLI.run(
             "connection refused -v",
             &["-v", "--api-url", &refused, "revoke", "sit_1"],
             QUICK,
         ),
-        run::run(
+        CLI.run(
             "plain http to a remote host -v",
             &[
                 "-v",
@@ -191,17 +190,17 @@ fn local_failures_and_the_embedded_mock_keep_every_secret_off_the_terminal() {
             ],
             QUICK,
         ),
-        run::run(
+        CLI.run(
             "an empty user id -v",
             &["-v", "--api-url", &base, "create", "--user-id", ""],
             QUICK,
         ),
-        run::run(
+        CLI.run(
             "a dot-segment id -v",
             &["-v", "--api-url", &base, "revoke", ".."],
             QUICK,
         ),
-        run::run("no such flag", &["--no-such-flag"], QUICK),
+        CLI.run("no such flag", &["--no-such-flag"], QUICK),
     ];
     let codes: Vec<i32> = runs.iter().map(|r| r.code).collect();
     assert_eq!(codes, [3, 2, 2, 2, 2], "{runs:#?}");
@@ -209,7 +208,7 @@ fn local_failures_and_the_embedded_mock_keep_every_secret_off_the_terminal() {
 
     // --mock ignores CLERK_SECRET_KEY (the sentinel here) and its own
     // server's tokens may only reach stdout.
-    let mock = run::run(
+    let mock = CLI.run(
         "--mock -v --include-http-info create",
         &[
             "--mock",
@@ -231,7 +230,8 @@ fn local_failures_and_the_embedded_mock_keep_every_secret_off_the_terminal() {
 
 #[test]
 fn a_mock_server_session_keeps_every_secret_in_its_place() {
-    let mut child = run::command()
+    let mut child = CLI
+        .command()
         .args(["mock-server", "--port", "0"])
         .spawn()
         .expect("spawn mock-server");
@@ -264,7 +264,7 @@ fn a_mock_server_session_keeps_every_secret_in_its_place() {
     let base = format!("{origin}/v1");
 
     let mut runs = Vec::new();
-    let created = run::run(
+    let created = CLI.run(
         "create -v (mock-server)",
         &["-v", "--api-url", &base, "create", "--user-id", "user_1"],
         QUICK,
@@ -275,7 +275,7 @@ fn a_mock_server_session_keeps_every_secret_in_its_place() {
     let token = json["token"].as_str().expect("token").to_owned();
     let url = json["url"].as_str().expect("url").to_owned();
     runs.push(created);
-    let with_info = run::run(
+    let with_info = CLI.run(
         "create --include-http-info (mock-server)",
         &[
             "--include-http-info",
@@ -289,14 +289,14 @@ fn a_mock_server_session_keeps_every_secret_in_its_place() {
     );
     expect_exit(&with_info, 0);
     runs.push(with_info);
-    let revoked = run::run(
+    let revoked = CLI.run(
         "revoke -v (mock-server)",
         &["-v", "--api-url", &base, "revoke", &id],
         QUICK,
     );
     expect_exit(&revoked, 0);
     runs.push(revoked);
-    let again = run::run(
+    let again = CLI.run(
         "revoke again -v (mock-server)",
         &["-v", "--api-url", &base, "revoke", &id],
         QUICK,
@@ -309,7 +309,7 @@ fn a_mock_server_session_keeps_every_secret_in_its_place() {
         .status()
         .expect("run kill");
     assert!(status.success());
-    let exit = run::wait_bounded(&mut child, Duration::from_secs(10))
+    let exit = cli::wait_bounded(&mut child, Duration::from_secs(10))
         .expect("mock-server stops on SIGTERM");
     let server_run = Run {
         label: "mock-server".to_owned(),
@@ -347,7 +347,7 @@ fn a_server_echoing_authorization_in_a_header_cannot_get_the_key_printed() {
         conn.send(&whole("200 OK", &headers, body.as_bytes()));
     });
     let base = server.base_url();
-    let out = run::run(
+    let out = CLI.run(
         "create --include-http-info against an echoing server",
         &[
             "--include-http-info",
@@ -375,7 +375,7 @@ fn a_server_echoing_authorization_in_the_body_cannot_get_the_key_printed() {
         conn.send(&whole("200 OK", &headers, body.as_bytes()));
     });
     let base = server.base_url();
-    let out = run::run(
+    let out = CLI.run(
         "create against a server echoing into user_id",
         &["--api-url", &base, "create", "--user-id", "user_1"],
         QUICK,

@@ -11,6 +11,16 @@ use crate::server::MockServer;
 /// The default `accounts` origin used to build sign-in URLs.
 pub const DEFAULT_ACCOUNTS_URL: &str = "https://accounts.mock.clerk.invalid";
 
+/// How many tokens a mock keeps by default (about 45 MB of memory when full,
+/// as measured in the workspace's `BENCHMARKS.md`).
+pub const DEFAULT_MAX_TOKENS: usize = 100_000;
+
+/// How long a mock keeps a token after it expires, by default: 10 minutes.
+pub const DEFAULT_EXPIRED_RETENTION: Duration = Duration::from_secs(10 * 60);
+
+/// How many requests the admin interface's journal keeps by default.
+pub const DEFAULT_REQUEST_LOG_CAPACITY: usize = 1_000;
+
 /// Configuration of a mock Clerk: who may call it, which users exist, the
 /// rate limit and where it listens.
 ///
@@ -40,6 +50,11 @@ pub struct MockClerk {
     pub(crate) accounts_url: String,
     pub(crate) worker_threads: usize,
     pub(crate) shutdown_grace: Duration,
+    pub(crate) max_tokens: usize,
+    pub(crate) expired_retention: Duration,
+    pub(crate) admin: bool,
+    pub(crate) request_log_capacity: usize,
+    pub(crate) cors_origin: Option<String>,
 }
 
 impl Default for MockClerk {
@@ -52,6 +67,11 @@ impl Default for MockClerk {
             accounts_url: DEFAULT_ACCOUNTS_URL.to_owned(),
             worker_threads: 1,
             shutdown_grace: Duration::from_secs(3),
+            max_tokens: DEFAULT_MAX_TOKENS,
+            expired_retention: DEFAULT_EXPIRED_RETENTION,
+            admin: false,
+            request_log_capacity: DEFAULT_REQUEST_LOG_CAPACITY,
+            cors_origin: None,
         }
     }
 }
@@ -169,6 +189,68 @@ impl MockClerkBuilder {
     /// connections (default 3 s).
     pub fn shutdown_grace(mut self, grace: Duration) -> Self {
         self.config.shutdown_grace = grace;
+        self
+    }
+
+    /// Keep at most `max` tokens (default [`DEFAULT_MAX_TOKENS`]; at least
+    /// 1). When the store is full, creating a token forgets the oldest one
+    /// first (revoking it then answers `404 resource_not_found`), so a token
+    /// just created can always be revoked.
+    pub fn max_tokens(mut self, max: usize) -> Self {
+        self.config.max_tokens = max.max(1);
+        self
+    }
+
+    /// Forget a token once it has been expired for `retention` (default
+    /// [`DEFAULT_EXPIRED_RETENTION`]). Until then, revoking it answers `400
+    /// sign_in_token_cannot_be_revoked_code` ("...its status is expired...");
+    /// afterwards `404 resource_not_found`. Accepted and revoked tokens go
+    /// the same way, counted from their `expires_at`.
+    pub fn expired_retention(mut self, retention: Duration) -> Self {
+        self.config.expired_retention = retention;
+        self
+    }
+
+    /// Serves the admin interface under `/__mock/` (default off): arm faults
+    /// with `POST /__mock/faults`, read the journal of received requests
+    /// (credentials redacted) with `GET /__mock/requests`, and empty
+    /// everything with `POST /__mock/reset`. The crate's README describes
+    /// it. Off, `/__mock/` paths are unknown routes (`404`) like any other,
+    /// and nothing is journaled. The `clerk-sign-in-tokens mock-server`
+    /// command turns it on.
+    ///
+    /// ```
+    /// let config = clerk_mock::MockClerk::builder().admin(true).build();
+    /// # let _ = config;
+    /// ```
+    pub fn admin(mut self, on: bool) -> Self {
+        self.config.admin = on;
+        self
+    }
+
+    /// How many of the newest requests the admin journal keeps (default
+    /// [`DEFAULT_REQUEST_LOG_CAPACITY`]; each keeps at most 4 KiB of body).
+    pub fn request_log_capacity(mut self, capacity: usize) -> Self {
+        self.config.request_log_capacity = capacity;
+        self
+    }
+
+    /// Answer CORS for `origin` (default: no CORS), so a page or web worker
+    /// served from it can call the mock from a browser: preflights (`OPTIONS`
+    /// with `Access-Control-Request-Method`) from that origin get `204` with
+    /// `Access-Control-Allow-Methods`/`-Headers`, and every answer to that
+    /// origin carries `Access-Control-Allow-Origin` and exposes
+    /// `Clerk-Trace-Id`, `Retry-After` and `Allow`. `origin` is compared
+    /// exactly with the `Origin` header (`http://127.0.0.1:8000`, no trailing
+    /// slash); `*` allows any origin. Preflights are not counted, journaled,
+    /// rate limited or subject to faults.
+    ///
+    /// ```
+    /// let config = clerk_mock::MockClerk::builder().cors_origin("http://127.0.0.1:8000").build();
+    /// # let _ = config;
+    /// ```
+    pub fn cors_origin(mut self, origin: impl Into<String>) -> Self {
+        self.config.cors_origin = Some(origin.into());
         self
     }
 

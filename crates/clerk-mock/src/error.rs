@@ -38,7 +38,7 @@ struct ErrorsBody<'a> {
 }
 
 impl ErrorItem {
-    fn new(
+    pub(crate) fn new(
         code: impl Into<Cow<'static, str>>,
         message: impl Into<Cow<'static, str>>,
         long_message: impl Into<Cow<'static, str>>,
@@ -87,17 +87,17 @@ pub(crate) struct ApiError {
     pub(crate) errors: Vec<ErrorItem>,
     /// Seconds for a `Retry-After` header.
     pub(crate) retry_after: Option<u64>,
-    /// Whether to send `Allow: POST` (405 only).
-    pub(crate) allow_post: bool,
+    /// The `Allow` header of a 405.
+    pub(crate) allow: Option<&'static str>,
 }
 
 impl ApiError {
-    fn single(status: StatusCode, item: ErrorItem) -> Self {
+    pub(crate) fn single(status: StatusCode, item: ErrorItem) -> Self {
         Self {
             status,
             errors: vec![item],
             retry_after: None,
-            allow_post: false,
+            allow: None,
         }
     }
 
@@ -112,7 +112,7 @@ impl ApiError {
     /// 405 `method_not_allowed` on a known path.
     pub(crate) fn method_not_allowed(method: &Method) -> Self {
         Self {
-            allow_post: true,
+            allow: Some("POST"),
             ..Self::single(
                 StatusCode::METHOD_NOT_ALLOWED,
                 ErrorItem::new(
@@ -181,7 +181,7 @@ impl ApiError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             errors,
             retry_after: None,
-            allow_post: false,
+            allow: None,
         }
     }
 

@@ -1,6 +1,5 @@
 //! Fault injection and request accounting.
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -114,49 +113,160 @@ pub(crate) struct Plan {
     pub(crate) delay: Duration,
     pub(crate) failure: Option<Failure>,
     pub(crate) drop_connection: bool,
+    /// Whether an armed fault (not just the standing delay) applied.
+    pub(crate) faulted: bool,
 }
 
-/// The currently armed faults.
+/// Which requests a fault applies to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Filter {
+    /// The exact path, or a prefix when it ends in `*`.
+    pub(crate) path: Option<String>,
+    pub(crate) operation: Option<Operation>,
+}
+
+impl Filter {
+    fn matches(&self, path: &str, operation: Operation) -> bool {
+        let path_matches = match self.path.as_deref() {
+            None => true,
+            Some(p) => match p.strip_suffix('*') {
+                Some(prefix) => path.starts_with(prefix),
+                None => path == p,
+            },
+        };
+        path_matches && self.operation.is_none_or(|op| op == operation)
+    }
+}
+
+/// Parts per million: the unit of a fault's share.
+pub(crate) const PPM: u64 = 1_000_000;
+
+/// One armed fault: what it does, to which requests, how often.
+#[derive(Debug, Clone)]
+pub(crate) struct Fault {
+    pub(crate) filter: Filter,
+    /// Answer with this error instead of processing the request.
+    pub(crate) failure: Option<Failure>,
+    /// Added to the standing delay.
+    pub(crate) delay: Duration,
+    /// Cut the response short after half its body.
+    pub(crate) drop_connection: bool,
+    /// How many more times it fires; `None`: until removed.
+    pub(crate) remaining: Option<u64>,
+    /// Fires for this share of the matching requests, in parts per million
+    /// ([`PPM`] is every one), spread evenly: exactly `floor(n * share)` of
+    /// the first `n` matching requests.
+    pub(crate) share_ppm: u64,
+    /// Matching requests seen.
+    pub(crate) matched: u64,
+    /// Times it fired.
+    pub(crate) fired: u64,
+}
+
+impl Fault {
+    /// A fault that fires for the next `n` requests, whatever their path.
+    pub(crate) fn next(n: u64) -> Self {
+        Self {
+            filter: Filter::default(),
+            failure: None,
+            delay: Duration::ZERO,
+            drop_connection: false,
+            remaining: Some(n),
+            share_ppm: PPM,
+            matched: 0,
+            fired: 0,
+        }
+    }
+
+    /// Counts a matching request and says whether the fault fires for it.
+    fn fires(&mut self) -> bool {
+        self.matched += 1;
+        let due = |n: u64| u128::from(n) * u128::from(self.share_ppm) / u128::from(PPM);
+        let fires = due(self.matched) > due(self.matched - 1);
+        if fires {
+            self.fired += 1;
+            if let Some(left) = &mut self.remaining {
+                *left = left.saturating_sub(1);
+            }
+        }
+        fires
+    }
+}
+
+/// The standing delay, the armed faults in the order they were armed, and
+/// the pending drops of [`MockServer::drop_next`](crate::MockServer::drop_next).
 #[derive(Debug, Default)]
 pub(crate) struct Faults {
     pub(crate) delay: Duration,
-    /// Queued failures: each entry fails its count of requests, in order.
-    pub(crate) failures: VecDeque<(u64, Failure)>,
+    pub(crate) armed: Vec<Fault>,
+    /// Requests still to be cut short whatever else applies to them.
     pub(crate) drops: u64,
 }
 
 impl Faults {
-    /// Consumes the faults that apply to the request arriving now.
-    pub(crate) fn take(&mut self) -> Plan {
-        let failure = match self.failures.front_mut() {
-            Some((remaining, failure)) => {
-                let f = failure.clone();
-                *remaining -= 1;
-                if *remaining == 0 {
-                    self.failures.pop_front();
-                }
-                Some(f)
-            }
-            None => None,
-        };
-        let drop_connection = self.drops > 0;
-        if drop_connection {
-            self.drops -= 1;
+    /// Arms `fault` after the others (a fault that would never fire is
+    /// ignored).
+    pub(crate) fn arm(&mut self, fault: Fault) {
+        if fault.remaining != Some(0) && fault.share_ppm > 0 {
+            self.armed.push(fault);
         }
-        Plan {
+    }
+
+    /// Removes the standing delay and every armed fault.
+    pub(crate) fn clear(&mut self) {
+        self.delay = Duration::ZERO;
+        self.armed.clear();
+        self.drops = 0;
+    }
+
+    /// The plan for a request to `path` arriving now: the first armed fault
+    /// that matches it and fires applies (faults after it are not
+    /// consulted), on top of the standing delay; a pending drop applies on
+    /// top of that.
+    pub(crate) fn take(&mut self, path: &str, operation: Operation) -> Plan {
+        let mut plan = Plan {
             delay: self.delay,
-            failure,
-            drop_connection,
+            ..Plan::default()
+        };
+        let fired = self
+            .armed
+            .iter_mut()
+            .position(|f| f.filter.matches(path, operation) && f.fires());
+        if let Some(index) = fired {
+            let fault = &self.armed[index];
+            plan.failure = fault.failure.clone();
+            plan.delay = plan.delay.saturating_add(fault.delay);
+            plan.drop_connection = fault.drop_connection;
+            plan.faulted = true;
+            if fault.remaining == Some(0) {
+                self.armed.remove(index);
+            }
         }
+        if self.drops > 0 {
+            self.drops -= 1;
+            plan.drop_connection = true;
+            plan.faulted = true;
+        }
+        plan
     }
 }
 
-/// Which operation a request addressed, for accounting.
+/// Which operation a request addressed, for accounting and fault filters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Operation {
     Create,
     Revoke,
     Other,
+}
+
+impl Operation {
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Revoke => "revoke",
+            Self::Other => "other",
+        }
+    }
 }
 
 /// Counts of requests the server has received.
@@ -221,21 +331,100 @@ impl Counters {
 mod tests {
     use super::*;
 
+    fn failing(n: u64, status: StatusCode) -> Fault {
+        Fault {
+            failure: Some(Failure::new(status)),
+            ..Fault::next(n)
+        }
+    }
+
+    fn statuses(faults: &mut Faults, path: &str, op: Operation, n: usize) -> Vec<Option<u16>> {
+        (0..n)
+            .map(|_| faults.take(path, op).failure.map(|f| f.status().as_u16()))
+            .collect()
+    }
+
     #[test]
-    fn failures_are_consumed_in_order() {
+    fn faults_apply_in_order_one_per_request() {
         let mut faults = Faults::default();
-        faults
-            .failures
-            .push_back((2, Failure::new(StatusCode::SERVICE_UNAVAILABLE)));
-        faults
-            .failures
-            .push_back((1, Failure::new(StatusCode::TOO_MANY_REQUESTS)));
+        faults.arm(failing(2, StatusCode::SERVICE_UNAVAILABLE));
+        faults.arm(failing(1, StatusCode::TOO_MANY_REQUESTS));
+        faults.arm(Fault {
+            drop_connection: true,
+            ..Fault::next(1)
+        });
+        faults.arm(Fault::next(0));
+        let got = statuses(&mut faults, "/", Operation::Other, 3);
+        assert_eq!(got, [Some(503), Some(503), Some(429)]);
+        let plan = faults.take("/", Operation::Other);
+        assert!(plan.drop_connection && plan.faulted && plan.failure.is_none());
+        assert!(!faults.take("/", Operation::Other).faulted);
+        assert!(faults.armed.is_empty());
+        // Pending drops combine with whatever fault applies.
+        faults.arm(failing(1, StatusCode::SERVICE_UNAVAILABLE));
         faults.drops = 1;
-        let statuses: Vec<_> = (0..4)
-            .map(|_| faults.take().failure.map(|f| f.status().as_u16()))
+        let plan = faults.take("/", Operation::Other);
+        assert!(plan.drop_connection && plan.failure.is_some());
+        assert!(!faults.take("/", Operation::Other).faulted);
+    }
+
+    #[test]
+    fn filters_pick_paths_and_operations() {
+        let mut faults = Faults::default();
+        faults.arm(Fault {
+            filter: Filter {
+                path: None,
+                operation: Some(Operation::Revoke),
+            },
+            ..failing(1, StatusCode::BAD_GATEWAY)
+        });
+        faults.arm(Fault {
+            filter: Filter {
+                path: Some("/v1/sign_in_tokens/*".to_owned()),
+                operation: None,
+            },
+            ..failing(5, StatusCode::GATEWAY_TIMEOUT)
+        });
+        faults.arm(Fault {
+            filter: Filter {
+                path: Some("/v1/sign_in_tokens".to_owned()),
+                operation: None,
+            },
+            delay: Duration::from_secs(1),
+            ..Fault::next(1)
+        });
+        assert_eq!(faults.take("/v1/x", Operation::Other).failure, None);
+        let create = faults.take("/v1/sign_in_tokens", Operation::Create);
+        assert_eq!(
+            (create.failure, create.delay),
+            (None, Duration::from_secs(1))
+        );
+        let revoke = "/v1/sign_in_tokens/sit_1/revoke";
+        let got = statuses(&mut faults, revoke, Operation::Revoke, 2);
+        assert_eq!(got, [Some(502), Some(504)]);
+    }
+
+    #[test]
+    fn a_share_fires_evenly_and_exactly() {
+        let mut faults = Faults::default();
+        faults.arm(Fault {
+            share_ppm: 300_000,
+            remaining: None,
+            ..failing(0, StatusCode::INTERNAL_SERVER_ERROR)
+        });
+        let fired: Vec<usize> = (1..=20)
+            .filter(|_| faults.take("/", Operation::Create).faulted)
             .collect();
-        assert_eq!(statuses, [Some(503), Some(503), Some(429), None]);
-        assert_eq!(faults.drops, 0);
+        assert_eq!(fired, [4, 7, 10, 14, 17, 20]);
+        // A share with a count stops after that many.
+        let mut faults = Faults::default();
+        faults.arm(Fault {
+            share_ppm: PPM / 2,
+            ..failing(2, StatusCode::INTERNAL_SERVER_ERROR)
+        });
+        let got = statuses(&mut faults, "/", Operation::Create, 6);
+        assert_eq!(got, [None, Some(500), None, Some(500), None, None]);
+        assert!(faults.armed.is_empty());
     }
 
     #[test]

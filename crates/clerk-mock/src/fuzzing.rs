@@ -19,7 +19,7 @@ use http_body_util::BodyExt;
 use hyper::body::{Body, Frame};
 
 use crate::config::MockClerk;
-use crate::faults::Failure;
+use crate::faults::{Failure, Fault};
 use crate::handler::{Inner, handle, lock};
 use crate::store::{SignInTokenSnapshot, now_ms};
 
@@ -120,14 +120,15 @@ impl Harness {
 
     /// See [`MockServer::fail_next_with`](crate::MockServer::fail_next_with).
     pub fn fail_next_with(&self, n: u64, failure: Failure) {
-        if n > 0 {
-            lock(&self.inner.faults).failures.push_back((n, failure));
-        }
+        lock(&self.inner.faults).arm(Fault {
+            failure: Some(failure),
+            ..Fault::next(n)
+        });
     }
 
     /// See [`MockServer::tokens`](crate::MockServer::tokens).
     pub fn tokens(&self) -> Vec<SignInTokenSnapshot> {
-        lock(&self.inner.store).all()
+        lock(&self.inner.store).all(now_ms())
     }
 
     /// See [`MockServer::mark_accepted`](crate::MockServer::mark_accepted).

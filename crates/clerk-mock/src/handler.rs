@@ -15,18 +15,20 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Body;
 use serde_json::Value;
 
+use crate::admin::{self, ADMIN_PREFIX};
 use crate::body::MockBody;
 use crate::config::MockClerk;
+use crate::cors::Cors;
 use crate::error::{ApiError, ErrorItem};
-use crate::faults::{Counters, Faults, Operation};
+use crate::faults::{Counters, Faults, Operation, Plan};
+use crate::ids::{Tickets, new_id, ticket_seed, trace_id};
+use crate::journal::{Entry, Journal};
 use crate::ratelimit::Limiter;
-use crate::rng::{Rng, push_base64url};
-use crate::store::{NewToken, Store, now_ms};
+use crate::store::{Limits, NewToken, Store, now_ms};
 
 /// The name of the trace header on every response.
 pub(crate) const TRACE_HEADER: HeaderName = HeaderName::from_static("clerk-trace-id");
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
-const POST_ONLY: HeaderValue = HeaderValue::from_static("POST");
 
 /// Largest request body accepted.
 pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -45,65 +47,34 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub(crate) struct Inner {
     users: Option<HashSet<String>>,
     secret_keys: Option<HashSet<String>>,
-    accounts_url: String,
-    instance_id: String,
     pub(crate) store: Mutex<Store>,
     pub(crate) faults: Mutex<Faults>,
     pub(crate) limiter: Mutex<Limiter>,
     pub(crate) counts: Counters,
-    rng: Rng,
+    /// Whether `/__mock/` is the admin interface (and requests are journaled).
+    admin: bool,
+    /// The origin answered with CORS headers, if any.
+    cors: Option<Cors>,
+    pub(crate) journal: Mutex<Journal>,
 }
 
 impl Inner {
     pub(crate) fn new(config: &MockClerk) -> Self {
-        let rng = Rng::from_entropy();
-        let mut instance_id = String::with_capacity(31);
-        instance_id.push_str("ins_");
-        rng.push_base62(&mut instance_id, 27);
+        let limits = Limits {
+            max_tokens: config.max_tokens,
+            retention_ms: i64::try_from(config.expired_retention.as_millis()).unwrap_or(i64::MAX),
+        };
         Self {
             users: config.users.clone(),
             secret_keys: config.secret_keys.clone(),
-            accounts_url: config.accounts_url.clone(),
-            instance_id,
-            store: Mutex::new(Store::default()),
+            store: Mutex::new(Store::new(Tickets::new(&config.accounts_url), limits)),
             faults: Mutex::new(Faults::default()),
             limiter: Mutex::new(Limiter::new(config.rate_limit)),
             counts: Counters::default(),
-            rng,
+            admin: config.admin,
+            cors: config.cors_origin.as_deref().map(Cors::new),
+            journal: Mutex::new(Journal::new(config.request_log_capacity)),
         }
-    }
-
-    fn trace_id(&self) -> String {
-        let mut s = String::with_capacity(32);
-        self.rng.push_hex128(&mut s);
-        s
-    }
-
-    fn new_id(&self) -> String {
-        let mut id = String::with_capacity(31);
-        id.push_str("sit_");
-        self.rng.push_base62(&mut id, 27);
-        id
-    }
-
-    /// A JWT-shaped ticket: base64url(header).base64url(payload).base64url(signature).
-    fn new_ticket(&self, id: &str, expires_at_ms: i64) -> String {
-        let header = br#"{"alg":"RS256","kid":"ins_mock","typ":"JWT"}"#;
-        let payload = format!(
-            r#"{{"exp":{},"iid":"{}","sid":"{}","st":"sign_in_token"}}"#,
-            expires_at_ms.div_euclid(1000),
-            self.instance_id,
-            id
-        );
-        let mut signature = [0u8; 32];
-        self.rng.fill(&mut signature);
-        let mut out = String::with_capacity(64 + payload.len() * 4 / 3 + 48);
-        push_base64url(&mut out, header);
-        out.push('.');
-        push_base64url(&mut out, payload.as_bytes());
-        out.push('.');
-        push_base64url(&mut out, &signature);
-        out
     }
 
     fn user_exists(&self, user_id: &str) -> bool {
@@ -153,24 +124,17 @@ impl Inner {
                 ApiError::unprocessable(vec![ErrorItem::param_invalid("expires_in_seconds")])
             })?;
         loop {
-            let id = self.new_id();
-            let token = self.new_ticket(&id, expires_at);
-            let mut url = String::with_capacity(self.accounts_url.len() + 32 + token.len());
-            url.push_str(&self.accounts_url);
-            url.push_str("/sign-in?__clerk_ticket=");
-            url.push_str(&token);
-            let mut store = lock(&self.store);
+            let new = NewToken {
+                id: new_id("sit_"),
+                user_id: params.user_id.clone(),
+                org_id: params.org_id.clone(),
+                ticket_seed: ticket_seed(),
+                created_at,
+                expires_at,
+            };
             // On a (160-bit) id collision, draw again.
-            if !store.contains(&id) {
-                return Ok(store.insert(NewToken {
-                    id,
-                    user_id: params.user_id,
-                    org_id: params.org_id,
-                    token,
-                    url,
-                    created_at,
-                    expires_at,
-                }));
+            if let Some(json) = lock(&self.store).insert(new, created_at) {
+                return Ok(json);
             }
         }
     }
@@ -311,8 +275,31 @@ impl<'a> Route<'a> {
     }
 }
 
+/// A request body read up to [`MAX_BODY_BYTES`].
+type ReadBody = Result<Bytes, BodyError>;
+
+/// Why a request body could not be read whole.
+#[derive(Debug, Clone, Copy)]
+enum BodyError {
+    TooLarge,
+    Broken,
+}
+
+async fn read_body<B>(body: B) -> ReadBody
+where
+    B: Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(BodyError::TooLarge),
+        Err(_) => Err(BodyError::Broken),
+    }
+}
+
 /// Serves one request (from hyper, or from [`crate::fuzzing`] without a
-/// socket).
+/// socket): a CORS preflight, or the admin interface or the API with CORS
+/// headers added when configured.
 pub(crate) async fn handle<B>(
     inner: Arc<Inner>,
     req: http::Request<B>,
@@ -321,16 +308,64 @@ where
     B: Body,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let (parts, body) = req.into_parts();
-    let route = Route::parse(parts.uri.path());
-    inner.counts.record(route.operation(&parts.method));
-    let plan = lock(&inner.faults).take();
+    let Some(cors) = inner.cors.clone() else {
+        return serve(inner, req).await;
+    };
+    if let Some(answer) = cors.preflight(req.method(), req.headers()) {
+        return Ok(answer);
+    }
+    let request_headers = req.headers().clone();
+    let mut response = serve(inner, req).await?;
+    cors.decorate(&request_headers, response.headers_mut());
+    Ok(response)
+}
 
+async fn serve<B>(
+    inner: Arc<Inner>,
+    req: http::Request<B>,
+) -> Result<Response<MockBody>, Infallible>
+where
+    B: Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let (parts, body) = req.into_parts();
+    if inner.admin && parts.uri.path().starts_with(ADMIN_PREFIX) {
+        let body = read_body(body).await;
+        let answer = match body {
+            Ok(bytes) => admin::answer(&inner, &parts, &bytes),
+            Err(BodyError::TooLarge) => Err(ApiError::request_body_too_large(MAX_BODY_BYTES)),
+            Err(BodyError::Broken) => Err(ApiError::request_body_invalid()),
+        };
+        let result = answer.map(|v| serde_json::to_vec(&v).unwrap_or_default());
+        return Ok(respond(result, &Plan::default()).await);
+    }
+
+    let route = Route::parse(parts.uri.path());
+    let operation = route.operation(&parts.method);
+    inner.counts.record(operation);
+    let plan = lock(&inner.faults).take(parts.uri.path(), operation);
+    // Read first (the answer does not depend on it before the route, method,
+    // key and rate checks), so the journal can show it.
+    let body = read_body(body).await;
     let result = match &plan.failure {
         Some(failure) => Err(ApiError::injected(failure)),
-        None => process(&inner, &parts, route, body).await,
+        None => process(&inner, &parts, route, &body),
     };
-    let trace_id = inner.trace_id();
+    if inner.admin {
+        let mut entry = Entry::new(&parts, operation.as_str(), body.as_deref().ok());
+        entry.status = result
+            .as_ref()
+            .map_or_else(|e| e.status, |_| StatusCode::OK)
+            .as_u16();
+        entry.fault = plan.faulted;
+        lock(&inner.journal).record(entry);
+    }
+    Ok(respond(result, &plan).await)
+}
+
+/// The response for `result`, shaped by `plan` (cut short, delayed).
+async fn respond(result: Result<Vec<u8>, ApiError>, plan: &Plan) -> Response<MockBody> {
+    let trace_id = trace_id();
     let (status, bytes, error) = match result {
         Ok(json) => (StatusCode::OK, json, None),
         Err(e) => (e.status, e.to_json(&trace_id), Some(e)),
@@ -357,26 +392,22 @@ where
         if let Some(secs) = e.retry_after {
             headers.insert(RETRY_AFTER, HeaderValue::from(secs));
         }
-        if e.allow_post {
-            headers.insert(ALLOW, POST_ONLY);
+        if let Some(allow) = e.allow {
+            headers.insert(ALLOW, HeaderValue::from_static(allow));
         }
     }
     if !plan.delay.is_zero() {
         tokio::time::sleep(plan.delay).await;
     }
-    Ok(response)
+    response
 }
 
-async fn process<B>(
+fn process(
     inner: &Inner,
     parts: &Parts,
     route: Route<'_>,
-    body: B,
-) -> Result<Vec<u8>, ApiError>
-where
-    B: Body,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
+    body: &ReadBody,
+) -> Result<Vec<u8>, ApiError> {
     if route == Route::NotFound {
         return Err(ApiError::not_found());
     }
@@ -386,16 +417,11 @@ where
     let key = inner.authorize(&parts.headers)?;
     inner.check_rate(key)?;
     match route {
-        Route::Create => {
-            let bytes = match Limited::new(body, MAX_BODY_BYTES).collect().await {
-                Ok(collected) => collected.to_bytes(),
-                Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
-                    return Err(ApiError::request_body_too_large(MAX_BODY_BYTES));
-                }
-                Err(_) => return Err(ApiError::request_body_invalid()),
-            };
-            inner.create(&bytes)
-        }
+        Route::Create => match body {
+            Ok(bytes) => inner.create(bytes),
+            Err(BodyError::TooLarge) => Err(ApiError::request_body_too_large(MAX_BODY_BYTES)),
+            Err(BodyError::Broken) => Err(ApiError::request_body_invalid()),
+        },
         Route::Revoke(raw_id) => inner.revoke(raw_id),
         Route::NotFound => Err(ApiError::not_found()),
     }

@@ -51,6 +51,12 @@
 //!   revoked."
 //! - Revoking bumps `updated_at` to now, and at least 1 ms past its previous
 //!   value; the revoked token omits `token` and sends `url: null`.
+//! - Memory is bounded: the mock keeps at most
+//!   [`max_tokens`](MockClerkBuilder::max_tokens) tokens (default
+//!   [`DEFAULT_MAX_TOKENS`]) and forgets a token once it has been expired for
+//!   [`expired_retention`](MockClerkBuilder::expired_retention) (default 10
+//!   minutes). When full, creating a token forgets the oldest one, so the
+//!   newest can always be revoked; a forgotten token is `404`.
 //! - Rate limits use fixed windows per secret key; requests rejected by
 //!   routing or auth do not count against the limit.
 //!
@@ -82,19 +88,25 @@
 //! ```
 #![deny(missing_docs)]
 
+mod admin;
 mod body;
 mod config;
+mod cors;
 mod error;
 mod faults;
 #[doc(hidden)]
 pub mod fuzzing;
 mod handler;
+mod ids;
+mod journal;
 mod ratelimit;
-mod rng;
 mod server;
 mod store;
 
-pub use config::{DEFAULT_ACCOUNTS_URL, MockClerk, MockClerkBuilder};
+pub use config::{
+    DEFAULT_ACCOUNTS_URL, DEFAULT_EXPIRED_RETENTION, DEFAULT_MAX_TOKENS,
+    DEFAULT_REQUEST_LOG_CAPACITY, MockClerk, MockClerkBuilder,
+};
 pub use faults::{Failure, RequestCounts};
 pub use ratelimit::RateLimit;
 pub use server::{MockServer, serve_until};
@@ -124,3 +136,8 @@ pub async fn start() -> MockServer {
         Err(e) => panic!("clerk-mock: cannot bind 127.0.0.1:0: {e}"),
     }
 }
+
+/// The README's Rust example runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

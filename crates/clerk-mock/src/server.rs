@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::config::MockClerk;
-use crate::faults::{Failure, RequestCounts};
+use crate::faults::{Failure, Fault, RequestCounts};
 use crate::handler::{Inner, handle, lock};
 use crate::ratelimit::RateLimit;
 use crate::store::{SignInTokenSnapshot, now_ms};
@@ -219,28 +219,29 @@ impl MockServer {
     }
 
     /// Fails the next `n` requests with `failure` (queued after any earlier
-    /// failures).
+    /// faults: each request takes at most one).
     pub fn fail_next_with(&self, n: u64, failure: Failure) {
-        if n > 0 {
-            lock(&self.inner.faults).failures.push_back((n, failure));
-        }
+        lock(&self.inner.faults).arm(Fault {
+            failure: Some(failure),
+            ..Fault::next(n)
+        });
     }
 
     /// For the next `n` requests, processes the request as usual, then sends
     /// the headers (with the full `Content-Length`) and only the first half of
     /// the body before closing the connection. Over HTTP/2 the stream is reset
-    /// instead. Adds to any drops still pending.
+    /// instead. Adds to any drops still pending; a drop combines with any
+    /// other fault, so `fail_next(1, 503)` with `drop_next(1)` sends half of
+    /// a 503.
     pub fn drop_next(&self, n: u64) {
         let mut faults = lock(&self.inner.faults);
         faults.drops = faults.drops.saturating_add(n);
     }
 
-    /// Removes the delay, queued failures and pending drops.
+    /// Removes the delay and every queued fault (failures, drops, and those
+    /// armed through the admin interface).
     pub fn clear_faults(&self) {
-        let mut faults = lock(&self.inner.faults);
-        faults.delay = Duration::ZERO;
-        faults.failures.clear();
-        faults.drops = 0;
+        lock(&self.inner.faults).clear();
     }
 
     /// Replaces the rate limit (`None` turns it off) and forgets all windows.
@@ -274,12 +275,12 @@ impl MockServer {
 
     /// A copy of the token with this id.
     pub fn token(&self, id: &str) -> Option<SignInTokenSnapshot> {
-        lock(&self.inner.store).get(id)
+        lock(&self.inner.store).get(id, now_ms())
     }
 
     /// Copies of all tokens, oldest first.
     pub fn tokens(&self) -> Vec<SignInTokenSnapshot> {
-        lock(&self.inner.store).all()
+        lock(&self.inner.store).all(now_ms())
     }
 
     /// Simulates a user consuming the token: a pending, unexpired token becomes

@@ -1,11 +1,9 @@
 //! The two operations, validation, auth and routing, over HTTP/1.1.
 
-mod common;
-
 use std::time::Duration;
 
 use clerk_mock::{MockClerk, TokenStatus};
-use common::*;
+use clerk_test_support::raw_http::*;
 use serde_json::json;
 
 #[tokio::test]
@@ -381,4 +379,29 @@ async fn short_windows_reset() {
     assert_eq!(r.header("retry-after"), Some("1"));
     tokio::time::sleep(Duration::from_millis(220)).await;
     create_ok(server.addr(), "user_1").await;
+}
+
+#[tokio::test]
+async fn a_full_store_forgets_the_oldest_token_and_the_newest_stays_revocable() {
+    let server = MockClerk::builder()
+        .no_rate_limit()
+        .max_tokens(2)
+        .build()
+        .start()
+        .await
+        .expect("start");
+    let addr = server.addr();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let v = create_ok(addr, "user_1").await;
+        ids.push(v["id"].as_str().expect("id").to_owned());
+    }
+    assert_eq!(server.tokens().len(), 2);
+    let r = revoke(addr, &ids[0]).await;
+    assert_clerk_error(&r, 404, "resource_not_found");
+    for id in &ids[1..] {
+        let r = revoke(addr, id).await;
+        assert_eq!(r.status, 200, "{id}");
+        assert_eq!(r.json()["status"], "revoked");
+    }
 }

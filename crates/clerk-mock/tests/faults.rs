@@ -1,14 +1,12 @@
 //! Fault injection, request accounting, concurrency, HTTP/2 and lifecycle.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use clerk_mock::{Failure, MockClerk, MockServer, RequestCounts, TokenStatus};
-use common::*;
+use clerk_test_support::raw_http::*;
 use http::StatusCode;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};

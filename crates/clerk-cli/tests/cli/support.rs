@@ -8,6 +8,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use clerk_mock::{MockClerk, MockClerkBuilder, MockServer};
+pub use clerk_test_support::cli::wait_bounded;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_clerk-sign-in-tokens");
 
@@ -75,6 +76,14 @@ pub fn cli(key: Option<&str>) -> Command {
     command
         .env_remove("CLERK_API_URL")
         .env_remove("CLERK_SECRET_KEY")
+        .env_remove("SSL_CERT_FILE")
+        .env_remove("REQUEST_METHOD");
+    for name in ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY"] {
+        command
+            .env_remove(name)
+            .env_remove(name.to_ascii_lowercase());
+    }
+    command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -112,22 +121,6 @@ pub fn finish(mut child: Child) -> Run {
         code: status.code().unwrap_or(-1),
         stdout,
         stderr,
-    }
-}
-
-/// Polls `child` until it exits or `deadline` passes (then kills it).
-pub fn wait_bounded(child: &mut Child, deadline: Duration) -> Option<std::process::ExitStatus> {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            return Some(status);
-        }
-        if start.elapsed() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return None;
-        }
-        thread::sleep(Duration::from_millis(10));
     }
 }
 
