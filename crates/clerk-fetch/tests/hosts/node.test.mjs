@@ -1,0 +1,173 @@
+// clerk-fetch under Node: the Rust module (wasm-bindgen --target web, loaded
+// synchronously) calls Node's global fetch against the mock Clerk.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { once } from "node:events";
+import { KEY, PKG, startMock, journal, arm, reset, revokeDirectly, freePort } from "./mock.mjs";
+
+const wasm = await import(`${PKG}/clerk_example_wasm_fetch.js`);
+wasm.initSync({ module: readFileSync(`${PKG}/clerk_example_wasm_fetch_bg.wasm`) });
+
+let mock;
+before(async () => {
+  mock = await startMock();
+});
+after(async () => {
+  assert.equal(await mock.stop(), 0, "the mock exits 0 on SIGTERM");
+});
+
+const options = (extra = {}) => ({ secretKey: KEY, apiUrl: mock.baseUrl, ...extra });
+
+/** Runs `promise`, expects it to reject, and checks no secret is in the error. */
+async function rejection(promise) {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof Error, `an Error, not ${error}`);
+    assert.ok(!String(error.message).includes("SENTINEL"), `secret in: ${error.message}`);
+    return error;
+  }
+  assert.fail("expected a rejection");
+}
+
+test("create and revoke against the mock, with the state checked there", async () => {
+  await reset(mock);
+  const token = await wasm.createSignInToken(options(), "user_node");
+  assert.equal(token.status, "pending");
+  assert.equal(token.userId, "user_node");
+  assert.match(token.url, /^https:\/\/accounts\.mock\.clerk\.invalid\/sign-in\?__clerk_ticket=/);
+  const revoked = await wasm.revokeSignInToken(options(), token.id);
+  assert.equal(revoked.status, "revoked");
+  assert.equal(revoked.url, null);
+
+  const seen = await journal(mock);
+  assert.deepEqual(
+    seen.map((r) => [r.method, r.path, r.status]),
+    [
+      ["POST", "/v1/sign_in_tokens", 200],
+      ["POST", `/v1/sign_in_tokens/${token.id}/revoke`, 200],
+    ],
+  );
+  assert.equal(seen[0].headers["clerk-api-version"], "2026-05-12");
+  assert.match(seen[0].headers["user-agent"], /clerk/i);
+  // The mock agrees the token is revoked: a second revoke is refused.
+  const again = await revokeDirectly(mock, token.id);
+  assert.equal(again.status, 400);
+  assert.equal(again.body.errors[0].code, "sign_in_token_cannot_be_revoked_code");
+});
+
+test("Clerk's errors come back typed, with status and code", async () => {
+  const error = await rejection(wasm.revokeSignInToken(options(), "sit_unknown"));
+  assert.equal(error.kind, "api");
+  assert.equal(error.status, 404);
+  assert.equal(error.code, "resource_not_found");
+});
+
+test("retries wait on setTimeout: two 503s, then success", async () => {
+  await reset(mock);
+  await arm(mock, [{ status: 503, times: 2, operation: "revoke" }]);
+  const token = await wasm.createSignInToken(options(), "user_retry");
+  const revoked = await wasm.revokeSignInToken(options({ maxRetries: 2 }), token.id);
+  assert.equal(revoked.status, "revoked");
+  const revokes = (await journal(mock)).filter((r) => r.operation === "revoke");
+  assert.deepEqual(revokes.map((r) => r.status), [503, 503, 200]);
+});
+
+test("a 429 with Retry-After is waited out", async () => {
+  await reset(mock);
+  await arm(mock, [{ status: 429, retry_after: 1, times: 1, operation: "create" }]);
+  const token = await wasm.createSignInToken(options({ maxRetries: 1 }), "user_429");
+  assert.equal(token.status, "pending");
+  // The client waited for the Retry-After second before the second attempt.
+  const creates = (await journal(mock)).filter((r) => r.operation === "create");
+  assert.deepEqual(creates.map((r) => r.status), [429, 200]);
+  // A lower bound only: the second attempt cannot come before Retry-After.
+  assert.ok(creates[1].received_at - creates[0].received_at >= 900, "waited out Retry-After");
+});
+
+test("the deadline aborts a slow answer", async () => {
+  await reset(mock);
+  await arm(mock, [{ delay_ms: 1500, times: 1 }]);
+  const error = await rejection(
+    wasm.createSignInToken(options({ timeoutMs: 200, maxRetries: 0 }), "user_slow"),
+  );
+  assert.equal(error.kind, "transport");
+  assert.equal(error.transportKind, "timeout");
+  assert.match(error.message, /200 ms deadline/);
+});
+
+test("the body cap refuses a large answer", async () => {
+  const big = createServer((req, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ padding: "x".repeat(64 * 1024) }));
+  });
+  big.listen(0, "127.0.0.1");
+  await once(big, "listening");
+  try {
+    const apiUrl = `http://127.0.0.1:${big.address().port}/v1`;
+    const error = await rejection(
+      wasm.createSignInToken(options({ apiUrl, maxBodyBytes: 4096, maxRetries: 0 }), "user_big"),
+    );
+    assert.equal(error.transportKind, "body_too_large");
+    // Chunked, so the cap is found while reading, not from Content-Length.
+    const streamed = createServer((req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      for (let i = 0; i < 16; i++) res.write("x".repeat(1024));
+      res.end();
+    });
+    streamed.listen(0, "127.0.0.1");
+    await once(streamed, "listening");
+    const url2 = `http://127.0.0.1:${streamed.address().port}/v1`;
+    const error2 = await rejection(
+      wasm.createSignInToken(options({ apiUrl: url2, maxBodyBytes: 4096, maxRetries: 0 }), "user_big"),
+    );
+    assert.equal(error2.transportKind, "body_too_large");
+    streamed.close();
+  } finally {
+    big.close();
+  }
+});
+
+test("a refused connection keeps Node's words and is known not sent", async () => {
+  const port = await freePort();
+  const error = await rejection(
+    wasm.createSignInToken(options({ apiUrl: `http://127.0.0.1:${port}/v1`, maxRetries: 0 }), "user_x"),
+  );
+  assert.equal(error.transportKind, "fetch");
+  assert.match(error.message, /before the request was sent/);
+  assert.match(error.message, /ECONNREFUSED/);
+});
+
+test("plain http to a remote host is refused before fetch", async () => {
+  const error = await rejection(
+    wasm.createSignInToken(options({ apiUrl: "http://api.clerk.example/v1" }), "user_x"),
+  );
+  assert.equal(error.transportKind, "insecure_scheme");
+});
+
+test("a redirect is not followed", async () => {
+  let followed = false;
+  const target = createServer((req, res) => {
+    followed = true;
+    res.end("{}");
+  });
+  target.listen(0, "127.0.0.1");
+  await once(target, "listening");
+  const redirecting = createServer((req, res) => {
+    res.writeHead(307, { location: `http://127.0.0.1:${target.address().port}/v1/sign_in_tokens` });
+    res.end();
+  });
+  redirecting.listen(0, "127.0.0.1");
+  await once(redirecting, "listening");
+  try {
+    const apiUrl = `http://127.0.0.1:${redirecting.address().port}/v1`;
+    const error = await rejection(wasm.createSignInToken(options({ apiUrl, maxRetries: 0 }), "user_x"));
+    assert.equal(error.status, 307);
+    assert.equal(followed, false);
+  } finally {
+    target.close();
+    redirecting.close();
+  }
+});

@@ -1,0 +1,210 @@
+//! # clerk-reqwest
+//!
+//! A [reqwest] transport for [`clerk_core`]: Clerk's sign-in-token calls
+//! over the `reqwest::Client` your service already has, with its proxies,
+//! its TLS roots and its connection pool.
+//!
+//! ## Why a crate of its own
+//!
+//! clerk-core is sans-IO: it builds requests and reads responses, and asks
+//! an [`HttpTransport`](clerk_core::HttpTransport) to move them.
+//! clerk-hyper is one such transport, with its own hyper client, its own
+//! rustls (ring provider) and its own bundled roots. A service that already
+//! runs reqwest has all of that once; adding clerk-hyper would bring a
+//! second HTTP stack and a second TLS provider, configured apart from the
+//! first (its proxies and private roots would not apply). This crate is the
+//! thin piece between the two: it depends on clerk-core and reqwest, adds
+//! no TLS or HTTP code of its own, and keeps one version of each.
+//!
+//! ## What it owns
+//!
+//! Whatever client it wraps, [`ReqwestTransport`] (and, with feature
+//! `blocking`, [`ReqwestBlockingTransport`]) keeps the promises clerk-hyper
+//! makes, as far as reqwest lets it:
+//!
+//! - **A deadline on each whole exchange**, connecting to the last body byte
+//!   (default 10 s), set on every request it sends;
+//! - **a body cap** (default 1 MiB), checked against `Content-Length` before
+//!   reading and again while reading;
+//! - **the cleartext rule**: plain `http://` only to loopback (`localhost`,
+//!   `127.0.0.0/8`, `::1`, for a local mock), anything else refused before a
+//!   connection is opened ([`Error::InsecureScheme`]), unless
+//!   [`Builder::allow_insecure_http`];
+//! - **errors that tell clerk-core what it may retry**: [`Error`] says when
+//!   reqwest reports that the request never left (it could not connect, or a
+//!   certificate was refused), and when a deadline ran out;
+//! - **no secret in any error or `Debug`**: reqwest's errors are kept without
+//!   their URL, nothing quotes a header or a body, and the transports' `Debug`
+//!   shows their limits, not your client (whose default headers may hold
+//!   credentials).
+//!
+//! It never retries (clerk-core does) and never logs.
+//!
+//! ## What your client decides
+//!
+//! [`ReqwestTransport::from`] takes your client as it is; its settings
+//! decide:
+//!
+//! - **Redirects.** reqwest follows up to 10 by default. On a hop to
+//!   another origin (scheme, host or port) it drops `Authorization`, so the
+//!   secret key never reaches the other origin (tested in
+//!   `tests/redirects.rs`); clerk-core then judges whatever the last hop
+//!   answered. Clerk's API does not redirect: a client built with
+//!   `redirect(Policy::none())`, as [`ReqwestTransport::new`] builds it,
+//!   hands the `3xx` to clerk-core, which reports it as unexpected.
+//! - **Proxies.** reqwest reads `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and
+//!   `NO_PROXY` (and the lower-case forms) when the client is built, unless
+//!   the client was given proxies of its own or `no_proxy()`. Tested through
+//!   a loopback CONNECT and forward proxy (`tests/proxy.rs`). A proxy for
+//!   plain `http` sees the key in cleartext: keep loopback in `NO_PROXY`
+//!   when you point the client at a local mock.
+//! - **TLS roots and versions.** With reqwest's `rustls` feature, the
+//!   platform's verifier, or only the roots you give
+//!   (`tls_certs_only`); a private CA is added there, not here.
+//! - **Decompression.** With reqwest's `gzip`/`brotli`/`deflate`/`zstd`
+//!   features on, reqwest asks for compressed answers and decodes them; the
+//!   body cap applies to the decoded bytes. Without them a compressed answer
+//!   reaches clerk-core as it came, which refuses it.
+//! - **The deadline.** This transport's request deadline replaces a
+//!   client-wide `timeout` for its requests; [`Builder::no_request_timeout`]
+//!   leaves your client's in charge.
+//! - **reqwest's own retries.** By default reqwest resends only requests a
+//!   server refused at the protocol level before processing them (HTTP/2
+//!   `REFUSED_STREAM`), which is safe for a create too.
+//!
+//! ## One TLS stack
+//!
+//! With default features this crate turns on reqwest's `rustls` feature,
+//! which is also reqwest's own default TLS (rustls on aws-lc-rs). A service
+//! whose reqwest uses it gets no second TLS stack: `tests/tls_stack.rs`,
+//! part of `cargo test --workspace`, resolves a stand-in for such a service
+//! (`crates/clerk-reqwest/tls-check/`: reqwest 0.13 with `default-tls`,
+//! `http2` and `json`) with and without this crate and compares the two
+//! `cargo tree`s. The result, with the workspace's lock: this crate adds
+//! `clerk-reqwest`, `clerk-core`, `thiserror`, `thiserror-impl` and
+//! `serde_derive`, and no TLS, crypto or HTTP crate; the tree keeps one
+//! `rustls`, one `hyper`, one `h2`, one `reqwest`, `aws-lc-rs` as its only
+//! crypto provider, and has no `ring`, `native-tls`, `openssl` or
+//! `clerk-hyper`.
+//!
+//! If your reqwest uses another TLS (`native-tls`, or `rustls-no-provider`
+//! with ring), depend on this crate with `default-features = false,
+//! features = ["tokio", "http2"]`: it then enables no TLS at all (the same
+//! test checks its tree has no TLS or crypto crate), and your reqwest's TLS
+//! features decide. Only [`Error::Tls`] is lost: a refused certificate is
+//! then an [`Error::Connect`].
+//!
+//! ## Quick start
+//!
+//! The one-liner: Clerk's production API over a new reqwest client with the
+//! defaults above, retrying on tokio's clock.
+//!
+//! ```no_run
+//! use clerk_core::{CreateSignInTokenRequest, SecretKey};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = clerk_reqwest::client(SecretKey::new(std::env::var("CLERK_SECRET_KEY")?)?)?;
+//! let token = client
+//!     .create_sign_in_token(&CreateSignInTokenRequest::new("user_123"))
+//!     .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! With your own client: `examples/reqwest_existing_client.rs` at the
+//! repository root.
+//!
+//! ## The hostile servers
+//!
+//! The workspace's table of misbehaving servers (stalls, slowloris, huge
+//! heads, lying lengths, resets, redirects, `Retry-After` tricks, bad
+//! certificates) drives this transport too (`tests/hostile.rs`), with the
+//! same expectations as clerk-hyper's, except where reqwest itself behaves
+//! otherwise; the table says where, and why.
+//!
+//! ## Crate features
+//!
+//! - `tokio` (default): [`TokioTimer`] and [`client`].
+//! - `rustls` (default): reqwest's `rustls` feature (HTTPS), and
+//!   [`Error::Tls`] for refused certificates.
+//! - `http2` (default): reqwest's `http2` feature.
+//! - `blocking`: [`ReqwestBlockingTransport`] for clerk-core's
+//!   `BlockingClient` (reqwest's `blocking` feature).
+#![cfg_attr(feature = "blocking", doc = "")]
+#![cfg_attr(
+    feature = "blocking",
+    doc = "[`ReqwestBlockingTransport`]: crate::ReqwestBlockingTransport"
+)]
+// Without the feature the type does not exist: the link goes to the feature list.
+#![cfg_attr(not(feature = "blocking"), doc = "")]
+#![cfg_attr(
+    not(feature = "blocking"),
+    doc = "[`ReqwestBlockingTransport`]: crate#crate-features"
+)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "blocking")]
+mod blocking;
+mod error;
+mod policy;
+mod transport;
+
+#[cfg(feature = "blocking")]
+pub use blocking::ReqwestBlockingTransport;
+pub use error::Error;
+pub use policy::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_TIMEOUT};
+pub use transport::{BuildError, Builder, ReqwestTransport};
+
+/// The `reqwest` crate this transport is built on (0.13).
+pub use reqwest;
+
+/// A [`clerk_core::Timer`] on tokio's clock, so the async client can wait
+/// between retries.
+///
+/// ```
+/// use clerk_core::Timer;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// clerk_reqwest::TokioTimer.sleep(std::time::Duration::from_millis(1)).await;
+/// assert!(clerk_reqwest::TokioTimer.can_sleep());
+/// # }
+/// ```
+#[cfg(feature = "tokio")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TokioTimer;
+
+#[cfg(feature = "tokio")]
+impl clerk_core::Timer for TokioTimer {
+    // `tokio::time::Sleep` is `Send`; say so for the client's futures.
+    #[allow(refining_impl_trait, clippy::manual_async_fn)]
+    fn sleep(&self, duration: std::time::Duration) -> impl std::future::Future<Output = ()> + Send {
+        async move { tokio::time::sleep(duration).await }
+    }
+}
+
+/// The client most reqwest users want: Clerk's production API over
+/// [`ReqwestTransport::new`] (no redirects, a 10 s request deadline, a 5 s
+/// connect deadline, the 1 MiB body cap), retrying on [`TokioTimer`] with
+/// the default [`clerk_core::RetryPolicy`].
+///
+/// Fails only when reqwest cannot build a client. For your own client or
+/// other settings use [`clerk_core::Client::builder`] with [`TokioTimer`].
+///
+/// ```
+/// let client = clerk_reqwest::client(clerk_core::SecretKey::new("sk_test_example")?)?;
+/// assert_eq!(client.retry_policy(), &clerk_core::RetryPolicy::default());
+/// assert_eq!(client.config().base_url(), clerk_core::DEFAULT_BASE_URL);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg(feature = "tokio")]
+pub fn client(
+    secret_key: clerk_core::SecretKey,
+) -> Result<clerk_core::Client<ReqwestTransport, TokioTimer>, BuildError> {
+    let config = clerk_core::Config::new(secret_key);
+    Ok(clerk_core::Client::new(
+        config,
+        ReqwestTransport::new()?,
+        TokioTimer,
+    ))
+}

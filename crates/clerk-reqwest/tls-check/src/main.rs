@@ -1,0 +1,3 @@
+//! Never built: this package exists for its dependency tree (see
+//! `../tests/tls_stack.rs`).
+fn main() {}

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# clerk-wasi inside real WASI 0.2 hosts, against the mock Clerk on loopback.
+#
+#   bash crates/clerk-wasi/tests/run-hosts.sh
+#
+# 1. Installs what is missing, pinned, into target/wasi-hosts (override with
+#    CLERK_WASI_TOOLS): the wasm32-wasip2 target; a Python venv with the
+#    `wasmtime` package; @bytecodealliance/jco and preview2-shim from npm.
+# 2. Runs the crate's unit and doc tests for wasm32-wasip2 inside wasmtime
+#    (tests/hosts/wasmtime-run.py is cargo's runner).
+# 3. Builds the `host_check` example as a wasi:cli component and the CLI,
+#    starts `clerk-sign-in-tokens mock-server` and the fault front
+#    (tests/hosts/faults.py), both on 127.0.0.1.
+# 4. Runs the component under wasmtime (in-process through the Python
+#    package, wasi:http linked) and under Node 20 after `jco transpile`;
+#    tests/hosts/driver.py checks its report and the mock's state each time.
+# 5. Stops the servers. Exits non-zero if any step or host failed.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
+
+HERE=crates/clerk-wasi/tests
+TOOLS=${CLERK_WASI_TOOLS:-target/wasi-hosts}
+WASMTIME_PY_VERSION=50.0.1
+JCO_VERSION=1.35.0
+SHIM_VERSION=0.26.1
+COMPONENT=target/wasm32-wasip2/release/examples/host_check.wasm
+CLI="${CARGO_TARGET_DIR:-target}/debug/clerk-sign-in-tokens"
+
+started=$SECONDS
+step() { printf '\n== %s (at %d s)\n' "$*" $((SECONDS - started)); }
+die() { printf 'run-hosts.sh: %s\n' "$*" >&2; exit 1; }
+
+for tool in cargo node npm python3; do
+    command -v "$tool" >/dev/null || die "$tool is not installed"
+done
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || die "node $node_major is too old: jco's shim needs 20 or later"
+
+step "tools (install only what is missing)"
+if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx wasm32-wasip2; then
+    timeout 300 rustup target add wasm32-wasip2
+fi
+mkdir -p "$TOOLS"
+TOOLS=$(cd "$TOOLS" && pwd) # absolute: node and cargo's runner resolve it elsewhere
+PY="$TOOLS/venv/bin/python"
+if ! "$PY" -c "import importlib.metadata as m, sys; sys.exit(m.version('wasmtime') != '$WASMTIME_PY_VERSION')" 2>/dev/null; then
+    timeout 300 python3 -m venv "$TOOLS/venv"
+    timeout 600 "$PY" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "wasmtime==$WASMTIME_PY_VERSION"
+fi
+echo "wasmtime (Python) $("$PY" -c "import importlib.metadata as m; print(m.version('wasmtime'))")"
+have_npm() { # package version
+    [ "$(node -p "try { require('$TOOLS/node_modules/$1/package.json').version } catch { '' }")" = "$2" ]
+}
+if ! have_npm @bytecodealliance/jco "$JCO_VERSION" || ! have_npm @bytecodealliance/preview2-shim "$SHIM_VERSION"; then
+    timeout 600 npm install --silent --no-audit --no-fund --prefix "$TOOLS" \
+        "@bytecodealliance/jco@$JCO_VERSION" "@bytecodealliance/preview2-shim@$SHIM_VERSION"
+fi
+JCO="$TOOLS/node_modules/.bin/jco"
+echo "jco $("$JCO" --version), preview2-shim $SHIM_VERSION, node $(node --version)"
+
+step "unit and doc tests for wasm32-wasip2, inside wasmtime"
+CARGO_TARGET_WASM32_WASIP2_RUNNER="$PY $PWD/$HERE/hosts/wasmtime-run.py" \
+    timeout 900 cargo test -p clerk-wasi --target wasm32-wasip2
+
+step "build the host_check component and the CLI"
+timeout 900 cargo build -p clerk-wasi --example host_check --target wasm32-wasip2 --release
+[ -f "$COMPONENT" ] || die "no component at $COMPONENT"
+echo "component: $COMPONENT ($(wc -c <"$COMPONENT") bytes, with debug info)"
+timeout 1200 cargo build -p clerk-cli
+[ -x "$CLI" ] || die "no CLI at $CLI"
+
+step "start the mock Clerk and the fault front"
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    local pid
+    for pid in "${pids[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${pids[@]}"; do
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    pids=()
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Starts "$@" in the background, waits for its "listening on URL" line, and
+# prints URL.
+start() {
+    local name=$1 out="$work/$1.out"
+    shift
+    "$@" >"$out" 2>"$work/$name.err" &
+    pids+=($!)
+    for _ in $(seq 300); do # up to 30 s
+        if [ "$(wc -l <"$out")" -ge 1 ]; then
+            local line
+            line=$(head -n 1 "$out")
+            case $line in
+                "listening on http://"*) echo "${line#listening on }"; return 0 ;;
+                *) cat "$work/$name.err" >&2; die "$name: unexpected first line '$line'" ;;
+            esac
+        fi
+        sleep 0.1
+    done
+    cat "$work/$name.err" >&2
+    die "$name did not start within 30 s"
+}
+mock=$(start mock "$CLI" mock-server --port 0)
+faults=$(start faults python3 "$HERE/hosts/faults.py" "$mock")
+echo "mock $mock, fault front $faults"
+
+failed=()
+step "host 1: wasmtime (Python package $WASMTIME_PY_VERSION, wasi:http linked)"
+timeout 180 "$PY" "$HERE/hosts/driver.py" wasmtime "$COMPONENT" "$mock" "$faults" || failed+=(wasmtime)
+
+step "host 2: jco $JCO_VERSION transpile, then Node $(node --version) with preview2-shim"
+rm -rf "$TOOLS/jco-out"
+if timeout 300 "$JCO" transpile "$COMPONENT" -o "$TOOLS/jco-out" --name host_check --quiet; then
+    echo '{"type": "module"}' >"$TOOLS/jco-out/package.json" # jco emits ES modules
+    timeout 180 "$PY" "$HERE/hosts/driver.py" jco "$TOOLS/jco-out/host_check.js" "$mock" "$faults" \
+        || failed+=(jco)
+else
+    failed+=("jco transpile")
+fi
+
+step "stop the servers"
+cleanup
+trap - EXIT
+
+[ "${#failed[@]}" -eq 0 ] || die "failed under: ${failed[*]}"
+printf '\nPASS: clerk-wasi under wasmtime and jco (%d s)\n' $((SECONDS - started))

