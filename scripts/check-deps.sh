@@ -26,6 +26,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ACCEPTED=(
     "getrandom 0.2 0.4|ring 0.17.14 (rustls' crypto provider, a normal dependency of clerk-hyper) requires getrandom ^0.2.10; 0.4 comes only with clerk-core's dev-dependency proptest 1.12, through rand 0.10 and tempfile 3. Only test builds have both."
     "syn 2 3|zerocopy-derive 0.8 (criterion 0.8 -> ciborium 0.2 -> half 2.7 -> zerocopy 0.8), a proc macro still on syn 2, comes only with clerk-bench's dev-dependency criterion; every other proc macro (serde_derive, tokio-macros, clap_derive) is on syn 3. Build time only, benches only."
+    "wasi 0.11 0.14|wasi 0.11 (WASI preview 1 bindings) comes only through getrandom 0.2 (ring, the TLS of clerk-hyper and rcgen) when target_os = \"wasi\"; clerk-wasi needs 0.14 (WASI 0.2 bindings with wasi:http), and only for wasm32-wasip2. No build links both: ring and tokio's sockets are not built for wasm32-wasip2, and clerk-wasi compiles to nothing elsewhere."
     "windows-sys 0.52 0.61|ring 0.17.14 uses windows-sys 0.52 only on aarch64 Windows (CPU feature detection); tokio, mio, socket2, errno and rustix use 0.61. Only aarch64 Windows builds have both."
 )
 

@@ -1,35 +1,41 @@
-//! End to end over loopback, in fixed-duration rounds (no criterion: a
-//! closed loop at 64 in flight is a throughput measurement, not a
-//! per-iteration time).
+//! End to end over loopback, in fixed-duration rounds paired ABBA (no
+//! criterion: a closed loop at 64 in flight is a throughput measurement, not
+//! a per-iteration time).
 //!
 //! 1. Client cost: clerk-core's `Client` over clerk-hyper's `HyperTransport`
-//!    beside a raw hyper-util legacy client sending the identical create
-//!    request (and, between the two, clerk-hyper's transport alone sending
-//!    that request, without clerk-core building it or parsing the answer),
-//!    all against the `fixed` server (a minimal hyper server that returns the
-//!    spec's `pending` SignInToken), at 1 and 64 requests in flight, over
-//!    pooled HTTP/1.1 and over h2c (HTTP/2 prior knowledge).
+//!    beside a raw hyper-util legacy client sending the identical request
+//!    (and, between the two, clerk-hyper's transport alone sending that
+//!    request, without clerk-core building it or parsing the answer), all
+//!    against the `fixed` server (a minimal hyper server that returns the
+//!    spec's `pending` SignInToken), for create and revoke, at 1 and 64
+//!    requests in flight, over pooled HTTP/1.1 and over h2c (HTTP/2 prior
+//!    knowledge); and the same three through clerk-core's `BlockingClient`
+//!    (one request at a time, `block_on` per call).
 //! 2. Server cost: clerk-mock beside the `fixed` server, both driven by the
 //!    raw client at 64 in flight, HTTP/1.1 and h2c.
 //!
 //! The servers run in `clerk-bench-server` child processes pinned to core 0
 //! (`taskset -c 0`); this process pins itself to core 1 before it starts any
-//! thread and drives everything from one current-thread tokio runtime. The
-//! sides of each comparison take turns round by round in the same run.
+//! thread and drives everything from one current-thread tokio runtime.
+//!
+//! Each case is `CLERK_BENCH_RUNS` runs (default 5) over freshly built
+//! clients. A run warms every side up (200 ms each), then runs
+//! `CLERK_BENCH_BLOCKS` blocks (default 2) of rounds of
+//! `CLERK_BENCH_ROUND_SECS` (default 0.5) in mirrored order, A B C C B A, and
+//! compares each side with the first (raw hyper-util) within each block. A
+//! block in which the rest of the machine used more than
+//! `CLERK_BENCH_MAX_OTHERS` of a core (default 0.25, from `/proc/stat`) in
+//! any round is discarded and run again, up to `CLERK_BENCH_RETRIES` times
+//! (default 3); the output counts them. The ratios printed are the median and
+//! the range over the runs of each run's paired ratio.
 //!
 //! ```text
 //! cargo bench -p clerk-bench --bench end_to_end            # everything
 //! cargo bench -p clerk-bench --bench end_to_end -- h2c     # names containing h2c
 //! ```
 //!
-//! `CLERK_BENCH_ROUND_SECS` (default 2) and `CLERK_BENCH_ROUNDS` (default 3)
-//! set the length and number of measured rounds per side, after a 0.5 s
-//! warm-up per side. The machine may be shared: a round during which the
-//! rest of the machine used more than `CLERK_BENCH_MAX_OTHERS` of a core
-//! (default 0.25, from `/proc/stat`) is run again, up to
-//! `CLERK_BENCH_RETRIES` times (default 3) per round. Without `--bench`
-//! (`cargo test --benches`) each case runs one 100 ms round, unpinned, as a
-//! smoke test.
+//! Without `--bench` (`cargo test --benches`) each case runs one block of
+//! 30 ms rounds, unpinned, as a smoke test (a few seconds in all).
 //!
 //! Besides req/s and p50/p99 latency, each side's row has the CPU time per
 //! request of the client's thread and of the server's (from
@@ -40,7 +46,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clerk_bench::load::{
-    self, AnySide, ClerkSide, Protocol, RawSide, Schedule, Summary, TransportSide,
+    self, AnySide, BlockingClerk, BlockingRaw, BlockingTransport, ClerkSide, Figures, Op, Protocol,
+    Ratios, RawSide, RunResult, Schedule, TransportSide,
 };
 use clerk_bench::pin;
 use clerk_bench::server::{ServerKind, ServerProcess};
@@ -50,6 +57,7 @@ const SERVER_EXE: &str = env!("CARGO_BIN_EXE_clerk-bench-server");
 struct Plan {
     benching: bool,
     schedule: Schedule,
+    runs: usize,
     filter: Option<String>,
 }
 
@@ -65,37 +73,37 @@ impl Plan {
                 .filter(|v| *v >= 0.0)
                 .unwrap_or(default)
         };
-        let schedule = if benching {
-            Schedule {
-                length: Duration::from_secs_f64(env_f64("CLERK_BENCH_ROUND_SECS", 2.0).max(0.1)),
-                rounds: (env_f64("CLERK_BENCH_ROUNDS", 3.0) as usize).max(1),
-                warm_up: Duration::from_millis(500),
-                max_others: env_f64("CLERK_BENCH_MAX_OTHERS", 0.25),
-                retries: env_f64("CLERK_BENCH_RETRIES", 3.0) as usize,
-            }
+        let (schedule, runs) = if benching {
+            (
+                Schedule {
+                    length: Duration::from_secs_f64(
+                        env_f64("CLERK_BENCH_ROUND_SECS", 0.5).max(0.05),
+                    ),
+                    blocks: (env_f64("CLERK_BENCH_BLOCKS", 2.0) as usize).max(1),
+                    warm_up: Duration::from_millis(200),
+                    max_others: env_f64("CLERK_BENCH_MAX_OTHERS", 0.25),
+                    retries: env_f64("CLERK_BENCH_RETRIES", 3.0) as usize,
+                },
+                (env_f64("CLERK_BENCH_RUNS", 5.0) as usize).max(1),
+            )
         } else {
-            Schedule {
-                length: Duration::from_millis(100),
-                rounds: 1,
-                warm_up: Duration::from_millis(20),
-                max_others: f64::INFINITY,
-                retries: 0,
-            }
+            (
+                Schedule {
+                    length: Duration::from_millis(30),
+                    blocks: 1,
+                    warm_up: Duration::from_millis(10),
+                    max_others: f64::INFINITY,
+                    retries: 0,
+                },
+                1,
+            )
         };
         Self {
             benching,
             schedule,
+            runs,
             filter,
         }
-    }
-
-    async fn compare(
-        &self,
-        sides: &[Arc<AnySide>],
-        servers: &[u32],
-        in_flight: usize,
-    ) -> Vec<Summary> {
-        load::compare(sides, servers, in_flight, self.schedule).await
     }
 
     fn wants(&self, name: &str) -> bool {
@@ -107,53 +115,92 @@ fn micros(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }
 
-fn row(case: &str, side: &str, s: &Summary) {
-    println!(
-        "{case:<14} {side:<16} {:>8.0} {:>8.1} {:>8.1} {:>8.2} {:>8.2} {:>8} {:>4} {:>5.1}% {:>4}",
-        s.rps,
-        micros(s.p50),
-        micros(s.p99),
-        micros(s.client_cpu_per_request),
-        micros(s.server_cpu_per_request),
-        s.requests,
-        s.errors,
-        s.others * 100.0,
-        s.redone
-    );
+/// A ratio's median and range over the runs, as `0.97x (0.95-0.99)`.
+fn spread(values: &[f64]) -> String {
+    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if finite.is_empty() {
+        return "n/a".into();
+    }
+    let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    format!("{:.2}x ({lo:.2}-{hi:.2})", load::median(&finite))
 }
 
-fn ratio_row(case: &str, label: &str, a: &Summary, b: &Summary) {
-    let r = |x: f64, y: f64| x / y;
-    println!(
-        "{case:<14} {label:<16} {:>7.2}x {:>7.2}x {:>7.2}x {:>7.2}x {:>7.2}x",
-        r(a.rps, b.rps),
-        r(a.p50.as_secs_f64(), b.p50.as_secs_f64()),
-        r(a.p99.as_secs_f64(), b.p99.as_secs_f64()),
-        r(
-            a.client_cpu_per_request.as_secs_f64(),
-            b.client_cpu_per_request.as_secs_f64()
-        ),
-        r(
-            a.server_cpu_per_request.as_secs_f64(),
-            b.server_cpu_per_request.as_secs_f64()
-        ),
-    );
+/// What a case measured, for the closing summary table.
+struct CaseResult {
+    case: String,
+    labels: Vec<&'static str>,
+    runs: Vec<RunResult>,
 }
 
-fn header(first: &str) {
-    println!(
-        "{first:<14} {:<16} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>4} {:>6} {:>4}",
-        "side",
-        "req/s",
-        "p50 µs",
-        "p99 µs",
-        "cli µs",
-        "srv µs",
-        "requests",
-        "err",
-        "others",
-        "redo"
-    );
+impl CaseResult {
+    fn ratios(&self, side: usize, f: fn(&Ratios) -> f64) -> Vec<f64> {
+        self.runs.iter().map(|r| f(&r.ratios[side - 1])).collect()
+    }
+
+    fn figure(&self, side: usize, f: fn(&Figures) -> f64) -> f64 {
+        load::median(
+            &self
+                .runs
+                .iter()
+                .map(|r| f(&r.figures[side]))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    fn print(&self) {
+        let blocks: usize = self.runs.iter().map(|r| r.blocks).sum();
+        let discarded: usize = self.runs.iter().map(|r| r.discarded).sum();
+        let disturbed: usize = self.runs.iter().map(|r| r.kept_disturbed).sum();
+        let others = self.runs.iter().map(|r| r.max_others).fold(0.0, f64::max);
+        let errors: u64 = self
+            .runs
+            .iter()
+            .flat_map(|r| r.figures.iter().map(|f| f.errors))
+            .sum();
+        println!(
+            "{}: {} run(s), {blocks} blocks kept, {discarded} discarded as disturbed, {disturbed} kept disturbed (retries exhausted); others at most {:.1}% of a core in a kept round; {errors} failed requests",
+            self.case,
+            self.runs.len(),
+            others * 100.0
+        );
+        println!(
+            "  {:<18} {:>9} {:>9} {:>9} {:>9} {:>9}   (medians over runs)",
+            "side", "req/s", "p50 µs", "p99 µs", "cli µs", "srv µs"
+        );
+        for (i, label) in self.labels.iter().enumerate() {
+            println!(
+                "  {label:<18} {:>9.0} {:>9.1} {:>9.1} {:>9.2} {:>9.2}",
+                self.figure(i, |f| f.rps),
+                self.figure(i, |f| micros(f.p50)),
+                self.figure(i, |f| micros(f.p99)),
+                self.figure(i, |f| micros(f.client_cpu)),
+                self.figure(i, |f| micros(f.server_cpu)),
+            );
+        }
+        for (i, label) in self.labels.iter().enumerate().skip(1) {
+            println!(
+                "  {label} / {}: req/s {}, client CPU/req {}, p99 {}, p50 {}",
+                self.labels[0],
+                spread(&self.ratios(i, |r| r.rps)),
+                spread(&self.ratios(i, |r| r.client_cpu)),
+                spread(&self.ratios(i, |r| r.p99)),
+                spread(&self.ratios(i, |r| r.p50)),
+            );
+            let per_run: Vec<String> = self
+                .ratios(i, |r| r.rps)
+                .iter()
+                .map(|v| format!("{v:.3}"))
+                .collect();
+            println!("    req/s ratio per run: {}", per_run.join(" "));
+        }
+    }
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 /// `VmRSS` of process `pid`.
@@ -169,10 +216,100 @@ fn resident(pid: u32) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into())
+const CLIENT_LABELS: [&str; 3] = ["raw hyper-util", "clerk-hyper only", "clerk client"];
+
+fn async_case(
+    plan: &Plan,
+    runtime: &tokio::runtime::Runtime,
+    server: &ServerProcess,
+    protocol: Protocol,
+    in_flight: usize,
+    op: Op,
+) -> CaseResult {
+    let base = server.base_url();
+    let pid = Some(server.pid());
+    let mut runs = Vec::new();
+    for _ in 0..plan.runs {
+        let raw = Arc::new(AnySide::Raw(RawSide::with_op(&base, protocol, op)));
+        let hyper = Arc::new(AnySide::Transport(TransportSide::with_op(
+            &base, protocol, op,
+        )));
+        let clerk = Arc::new(AnySide::Clerk(ClerkSide::with_op(&base, protocol, op)));
+        let mut a = |d| load::round(runtime, &raw, in_flight, d, pid);
+        let mut b = |d| load::round(runtime, &hyper, in_flight, d, pid);
+        let mut c = |d| load::round(runtime, &clerk, in_flight, d, pid);
+        runs.push(load::paired_run(
+            &mut [&mut a, &mut b, &mut c],
+            plan.schedule,
+        ));
+    }
+    CaseResult {
+        case: format!("{}/{in_flight}/{}", protocol.as_str(), op.as_str()),
+        labels: CLIENT_LABELS.to_vec(),
+        runs,
+    }
+}
+
+fn blocking_case(plan: &Plan, server: &ServerProcess, protocol: Protocol, op: Op) -> CaseResult {
+    let base = server.base_url();
+    let pid = Some(server.pid());
+    let mut runs = Vec::new();
+    for _ in 0..plan.runs {
+        let raw = BlockingRaw::new(&base, protocol, op);
+        let hyper = BlockingTransport::new(&base, protocol, op);
+        let clerk = BlockingClerk::new(&base, protocol, op);
+        let mut a = |d| load::blocking_round(&raw, d, pid);
+        let mut b = |d| load::blocking_round(&hyper, d, pid);
+        let mut c = |d| load::blocking_round(&clerk, d, pid);
+        runs.push(load::paired_run(
+            &mut [&mut a, &mut b, &mut c],
+            plan.schedule,
+        ));
+    }
+    CaseResult {
+        case: format!("{}/blocking/{}", protocol.as_str(), op.as_str()),
+        labels: CLIENT_LABELS.to_vec(),
+        runs,
+    }
+}
+
+fn mock_case(
+    plan: &Plan,
+    runtime: &tokio::runtime::Runtime,
+    fixed: &ServerProcess,
+    mock: &ServerProcess,
+    protocol: Protocol,
+) -> CaseResult {
+    let mut runs = Vec::new();
+    for _ in 0..plan.runs {
+        let f = Arc::new(AnySide::Raw(RawSide::new(&fixed.base_url(), protocol)));
+        let m = Arc::new(AnySide::Raw(RawSide::new(&mock.base_url(), protocol)));
+        let mut a = |d| load::round(runtime, &f, 64, d, Some(fixed.pid()));
+        let mut b = |d| load::round(runtime, &m, 64, d, Some(mock.pid()));
+        runs.push(load::paired_run(&mut [&mut a, &mut b], plan.schedule));
+    }
+    CaseResult {
+        case: format!("mock/{}/64", protocol.as_str()),
+        labels: vec!["fixed server", "clerk-mock"],
+        runs,
+    }
+}
+
+fn summary_table(results: &[CaseResult]) {
+    println!("| case | clerk/raw req/s | CPU/req | p99 | clerk-hyper/raw req/s | CPU/req | p99 |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for r in results.iter().filter(|r| r.labels.len() == 3) {
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            r.case,
+            spread(&r.ratios(2, |x| x.rps)),
+            spread(&r.ratios(2, |x| x.client_cpu)),
+            spread(&r.ratios(2, |x| x.p99)),
+            spread(&r.ratios(1, |x| x.rps)),
+            spread(&r.ratios(1, |x| x.client_cpu)),
+            spread(&r.ratios(1, |x| x.p99)),
+        );
+    }
 }
 
 fn main() -> std::io::Result<()> {
@@ -187,8 +324,9 @@ fn main() -> std::io::Result<()> {
         .build()?;
 
     println!(
-        "end_to_end: {} round(s) of {:?} per side after a {:?} warm-up; client on core {}, servers on core {} ({})",
-        plan.schedule.rounds,
+        "end_to_end: {} run(s) per case, each {} ABBA block(s) of {:?} rounds after a {:?} warm-up per side; client on core {}, servers on core {} ({})",
+        plan.runs,
+        plan.schedule.blocks,
         plan.schedule.length,
         plan.schedule.warm_up,
         pin::CLIENT_CORE,
@@ -199,64 +337,54 @@ fn main() -> std::io::Result<()> {
             "NOT pinned"
         },
     );
-    println!("p50/p99 over every request of every round; req/s is the median round;");
-    println!("cli/srv µs: CPU time per request of the client's and the server's thread");
-    println!("(/proc/*/schedstat); others: CPU the rest of the machine used meanwhile, in % of");
     println!(
-        "one core (/proc/stat); redo: rounds run again because others exceeded {:.0}%",
+        "ratios: median (min-max) over runs of each run's paired ratio (req/s and CPU: median"
+    );
+    println!(
+        "of its blocks' ratios; p50/p99: over the run's pooled latencies); cli/srv µs: CPU time"
+    );
+    println!("per request of the client's and the server's thread (/proc/*/schedstat). A block in");
+    println!(
+        "which other processes used more than {:.0}% of a core is discarded and run again.",
         plan.schedule.max_others * 100.0
     );
     println!("load average at start: {}", load_average());
-
     println!();
-    println!("1. client: clerk-core + clerk-hyper vs raw hyper-util, against the fixed server");
-    header("case");
-    for protocol in [Protocol::Http1, Protocol::H2c] {
-        for in_flight in [1, 64] {
-            let case = format!("{}/{in_flight}", protocol.as_str());
-            if !plan.wants(&case) {
-                continue;
+
+    let mut results = Vec::new();
+    for op in [Op::Create, Op::Revoke] {
+        for protocol in [Protocol::Http1, Protocol::H2c] {
+            for in_flight in [1, 64] {
+                let case = format!("{}/{in_flight}/{}", protocol.as_str(), op.as_str());
+                if !plan.wants(&case) {
+                    continue;
+                }
+                let got = async_case(&plan, &runtime, &fixed, protocol, in_flight, op);
+                got.print();
+                results.push(got);
             }
-            let base = fixed.base_url();
-            let sides = [
-                Arc::new(AnySide::Raw(RawSide::new(&base, protocol))),
-                Arc::new(AnySide::Transport(TransportSide::new(&base, protocol))),
-                Arc::new(AnySide::Clerk(ClerkSide::new(&base, protocol))),
-            ];
-            let got = runtime.block_on(plan.compare(&sides, &[fixed.pid(); 3], in_flight));
-            let (r, t, c) = (got[0], got[1], got[2]);
-            row(&case, "raw hyper-util", &r);
-            row(&case, "clerk-hyper only", &t);
-            row(&case, "clerk client", &c);
-            ratio_row(&case, "clerk/raw", &c, &r);
-            ratio_row(&case, "clerk-hyper/raw", &t, &r);
+            let case = format!("{}/blocking/{}", protocol.as_str(), op.as_str());
+            if plan.wants(&case) {
+                let got = blocking_case(&plan, &fixed, protocol, op);
+                got.print();
+                results.push(got);
+            }
         }
     }
-
-    println!();
-    println!("2. server: clerk-mock vs the fixed hyper server, raw client, 64 in flight");
-    header("case");
     for protocol in [Protocol::Http1, Protocol::H2c] {
-        let case = format!("mock/{}/64", protocol.as_str());
-        if !plan.wants(&case) {
-            continue;
+        if plan.wants(&format!("mock/{}/64", protocol.as_str())) {
+            let got = mock_case(&plan, &runtime, &fixed, &mock, protocol);
+            got.print();
+            results.push(got);
         }
-        let sides = [
-            Arc::new(AnySide::Raw(RawSide::new(&fixed.base_url(), protocol))),
-            Arc::new(AnySide::Raw(RawSide::new(&mock.base_url(), protocol))),
-        ];
-        let got = runtime.block_on(plan.compare(&sides, &[fixed.pid(), mock.pid()], 64));
-        let (f, m) = (got[0], got[1]);
-        row(&case, "fixed server", &f);
-        row(&case, "clerk-mock", &m);
-        ratio_row(&case, "mock/fixed", &m, &f);
     }
+    println!();
+    summary_table(&results);
     println!(
         "resident memory after the run: fixed server {}, clerk-mock {}",
         resident(fixed.pid()),
         resident(mock.pid())
     );
-    println!();
     println!("load average at end: {}", load_average());
     drop(runtime);
     drop((fixed, mock));

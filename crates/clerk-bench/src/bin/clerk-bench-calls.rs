@@ -1,0 +1,110 @@
+//! `clerk-bench-calls <side> <protocol> <op> <count> <base-url>`: `count`
+//! sequential requests by one side of the end-to-end bench, after 200 to warm
+//! up, on a current-thread runtime; for instruction counts and syscall
+//! counts of one side at a time under a profiler:
+//!
+//! ```text
+//! valgrind --tool=callgrind --collect-atstart=no --toggle-collect='*measured*' \
+//!     target/release/clerk-bench-calls clerk http1 create 2000 http://127.0.0.1:PORT/v1
+//! ```
+//!
+//! - `side`: `raw`, `hyper` (clerk-hyper alone), `clerk`, or their blocking
+//!   forms `blocking-raw`, `blocking-hyper`, `blocking-clerk`.
+//! - `protocol`: `http1` or `h2c`; `op`: `create` or `revoke`.
+//!
+//! Start a server with `clerk-bench-server fixed` (it prints its address).
+
+use std::sync::Arc;
+
+use clerk_bench::load::{
+    AnySide, BlockingClerk, BlockingRaw, BlockingSide, BlockingTransport, ClerkSide, Op, Protocol,
+    RawSide, Side, TransportSide,
+};
+
+fn usage() -> ! {
+    eprintln!(
+        "usage: clerk-bench-calls raw|hyper|clerk|blocking-raw|blocking-hyper|blocking-clerk http1|h2c create|revoke COUNT BASE_URL"
+    );
+    std::process::exit(2)
+}
+
+/// The measured calls (the profiler's toggle point).
+#[inline(never)]
+fn measured_blocking(side: &dyn BlockingSide, count: u64) -> u64 {
+    (0..count).filter(|_| !side.call()).count() as u64
+}
+
+/// The measured calls (the profiler's toggle point).
+#[inline(never)]
+fn measured_async(runtime: &tokio::runtime::Runtime, side: &Arc<AnySide>, count: u64) -> u64 {
+    let side = Arc::clone(side);
+    runtime
+        .block_on(runtime.spawn(async move {
+            let mut failed = 0;
+            for _ in 0..count {
+                if !side.call().await {
+                    failed += 1;
+                }
+            }
+            failed
+        }))
+        .expect("the measured task panicked")
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [side, protocol, op, count, base] = args.as_slice() else {
+        usage()
+    };
+    let protocol = match protocol.as_str() {
+        "http1" => Protocol::Http1,
+        "h2c" => Protocol::H2c,
+        _ => usage(),
+    };
+    let op = match op.as_str() {
+        "create" => Op::Create,
+        "revoke" => Op::Revoke,
+        _ => usage(),
+    };
+    let Ok(count) = count.parse::<u64>() else {
+        usage()
+    };
+    let failed = if let Some(kind) = side.strip_prefix("blocking-") {
+        let side: Box<dyn BlockingSide> = match kind {
+            "raw" => Box::new(BlockingRaw::new(base, protocol, op)),
+            "hyper" => Box::new(BlockingTransport::new(base, protocol, op)),
+            "clerk" => Box::new(BlockingClerk::new(base, protocol, op)),
+            _ => usage(),
+        };
+        measured_blocking(&*side, 200);
+        measured_blocking(&*side, count)
+    } else {
+        let side = Arc::new(match side.as_str() {
+            "raw" => AnySide::Raw(RawSide::with_op(base, protocol, op)),
+            "hyper" => AnySide::Transport(TransportSide::with_op(base, protocol, op)),
+            "clerk" => AnySide::Clerk(ClerkSide::with_op(base, protocol, op)),
+            _ => usage(),
+        });
+        // `CLERK_BENCH_WORKERS=n`: a multi-threaded runtime with n workers
+        // (what `#[tokio::main]` gives), instead of a current-thread one.
+        let workers = std::env::var("CLERK_BENCH_WORKERS")
+            .ok()
+            .and_then(|w| w.parse::<usize>().ok());
+        let runtime = match workers {
+            Some(n) => tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(n.max(1))
+                .enable_all()
+                .build(),
+            None => tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build(),
+        }
+        .expect("runtime");
+        measured_async(&runtime, &side, 200);
+        measured_async(&runtime, &side, count)
+    };
+    if failed > 0 {
+        eprintln!("{failed} of {count} calls failed");
+        std::process::exit(1);
+    }
+}
