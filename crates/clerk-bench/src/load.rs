@@ -404,6 +404,16 @@ impl TransportSide {
             template: Template::new(base_url, op),
         }
     }
+
+    /// clerk-hyper's wrapper (deadline, body cap, cleartext rule) around the
+    /// very hyper-util client [`RawSide`] uses (`HttpConnector`, no TLS or
+    /// proxy layer in the connection's I/O type): what the wrapper alone adds.
+    pub fn bare(base_url: &str, protocol: Protocol, op: Op) -> Self {
+        Self {
+            transport: HyperTransport::from_client(http_client(protocol)),
+            template: Template::new(base_url, op),
+        }
+    }
 }
 
 impl Side for TransportSide {

@@ -184,14 +184,24 @@ fn post(uri: Uri, headers: HeaderMap, body: Bytes) -> HttpRequest {
 /// Appends `segment` percent-encoded: only RFC 3986 unreserved bytes pass.
 fn push_segment(out: &mut String, segment: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in segment.as_bytes() {
+    // Runs of unreserved bytes are copied whole (an id is usually one run).
+    // A run is ASCII, preceded by an encoded byte or the start and followed
+    // by one or the end, so both its ends are char boundaries.
+    let mut run = 0;
+    for (at, &b) in segment.as_bytes().iter().enumerate() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(HEX[usize::from(b >> 4)] as char);
-            out.push(HEX[usize::from(b & 0xf)] as char);
+            continue;
         }
+        if run < at {
+            out.push_str(&segment[run..at]);
+        }
+        out.push('%');
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 0xf)] as char);
+        run = at + 1;
+    }
+    if run < segment.len() {
+        out.push_str(&segment[run..]);
     }
 }
 
@@ -204,5 +214,32 @@ mod tests {
         let mut s = String::new();
         push_segment(&mut s, "a/b?c#d%e f\u{e9}\0.~-_");
         assert_eq!(s, "a%2Fb%3Fc%23d%25e%20f%C3%A9%00.~-_");
+    }
+
+    #[test]
+    fn encodes_like_one_byte_at_a_time() {
+        for segment in [
+            "",
+            "sit_2x9Kq",
+            "\u{e9}",
+            "\u{e9}a",
+            "a\u{e9}",
+            "\u{1F600}x\u{e9}\u{e9}y",
+            "%",
+            "a%b",
+            "..",
+        ] {
+            let mut whole = String::new();
+            push_segment(&mut whole, segment);
+            let mut bytewise = String::new();
+            for &b in segment.as_bytes() {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    bytewise.push(char::from(b));
+                } else {
+                    bytewise.push_str(&format!("%{b:02X}"));
+                }
+            }
+            assert_eq!(whole, bytewise, "{segment:?}");
+        }
     }
 }

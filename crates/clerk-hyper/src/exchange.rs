@@ -123,11 +123,11 @@ async fn first<F: Future + ?Sized, S: Future + ?Sized>(
 /// deregistration, each under the time driver's lock; worse, a deadline
 /// earlier than the one the driver parked on makes tokio wake its driver
 /// (an `eventfd` write and one more `epoll_wait`) on every request. A `Sleep`
-/// kept registered between requests and reset to a *later* deadline only
-/// moves its expiry forward with one atomic compare-and-swap: the driver
-/// finds the later time when the old one comes round and files the entry
-/// again. The deadline itself is exactly as before: the request fails when
-/// `duration` has passed on tokio's clock.
+/// kept registered between requests is not even reset per request: it stays
+/// at the deadline of the request that last used it, which is earlier than
+/// the new one, and only when that time comes round is it reset to the
+/// current request's deadline (see [`until`]). The deadline itself is exactly
+/// as before: the request fails when `duration` has passed on tokio's clock.
 ///
 /// A `Sleep` belongs to the runtime that made it, so each kept one carries
 /// that runtime's id and is reused only on the same runtime (which is then
@@ -160,14 +160,21 @@ impl SleepPool {
                 None => Some(fut.await),
             };
         };
+        // A kept `Sleep` is left at an earlier request's deadline, which is
+        // not later than this one's (the duration is the transport's): it is
+        // moved on only if it fires first (see `until`), so most requests
+        // never touch the timer wheel. One set later than this deadline (a
+        // shorter duration than its last user's) is brought forward now.
         let mut sleep = match self.take(runtime) {
             Some(mut sleep) => {
-                sleep.as_mut().reset(deadline);
+                if sleep.deadline() > deadline {
+                    sleep.as_mut().reset(deadline);
+                }
                 sleep
             }
             None => Box::pin(tokio::time::sleep_until(deadline)),
         };
-        let out = first(fut, sleep.as_mut()).await;
+        let out = until(fut, sleep.as_mut(), deadline).await;
         self.put(runtime, sleep);
         out
     }
@@ -184,6 +191,30 @@ impl SleepPool {
             idle.push((runtime, sleep));
         }
     }
+}
+
+/// `fut`, unless `deadline` passes first (`None`). `sleep` may be set to an
+/// earlier deadline: when that one fires, it is reset to `deadline` and
+/// waited on again.
+#[cfg(feature = "tokio")]
+async fn until<F: Future + ?Sized>(
+    mut fut: Pin<&mut F>,
+    mut sleep: Pin<&mut tokio::time::Sleep>,
+    deadline: tokio::time::Instant,
+) -> Option<F::Output> {
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(out) = fut.as_mut().poll(cx) {
+            return Poll::Ready(Some(out));
+        }
+        while sleep.as_mut().poll(cx).is_ready() {
+            if sleep.deadline() >= deadline {
+                return Poll::Ready(None);
+            }
+            sleep.as_mut().reset(deadline);
+        }
+        Poll::Pending
+    })
+    .await
 }
 
 #[cfg(all(test, feature = "tokio"))]
@@ -234,6 +265,30 @@ mod tests {
                 run(&pool, Duration::from_secs(60), async { 2 }).await,
                 Some(2)
             );
+        });
+    }
+
+    #[test]
+    fn a_kept_sleep_at_an_earlier_deadline_does_not_cut_a_request_short() {
+        let pool = SleepPool::default();
+        runtime().block_on(async {
+            // Leaves a Sleep in the pool at about 200 ms from now...
+            let window = Duration::from_millis(200);
+            assert_eq!(run(&pool, window, async { 1 }).await, Some(1));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            // ...which fires halfway through this request's own 200 ms: the
+            // request goes on, and finishes at 150 ms.
+            let slow = async {
+                tokio::time::sleep(Duration::from_millis(150)).await;
+                2
+            };
+            assert_eq!(run(&pool, window, slow).await, Some(2));
+            // The same again, for a request that never finishes: it fails at
+            // its own deadline, not the kept Sleep's.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let started = tokio::time::Instant::now();
+            assert_eq!(run(&pool, window, std::future::pending::<()>()).await, None);
+            assert!(started.elapsed() >= window, "{:?}", started.elapsed());
         });
     }
 

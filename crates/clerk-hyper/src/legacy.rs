@@ -8,8 +8,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::Uri;
 use http_body_util::Full;
+use hyper::rt::{Read, ReadBufCursor, Write};
 use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::{Connect, HttpConnector};
+use hyper_util::client::legacy::connect::{Connect, Connected, Connection, HttpConnector};
 use hyper_util::rt::{TokioExecutor, TokioTimer as HyperTokioTimer};
 
 use crate::connector::ProxyConnector;
@@ -109,15 +110,21 @@ struct TimeoutConnector<S> {
     timeout: Option<Duration>,
 }
 
+// The connection is handed to hyper-util boxed. hyper-util makes (and
+// moves) a connect future on every request, even one that a pooled
+// connection then serves, and that future's size includes the connection
+// type: a TLS-capable stream inline made each request copy about 400 more
+// bytes than a plain TCP client's (BENCHMARKS.md, section 3). A box is one
+// allocation per connection, not per request.
 impl<S> tower_service::Service<Uri> for TimeoutConnector<S>
 where
     S: tower_service::Service<Uri>,
     S::Error: Into<BoxError>,
     S::Future: Send + 'static,
 {
-    type Response = S::Response;
+    type Response = BoxedIo<S::Response>;
     type Error = BoxError;
-    type Future = Pin<Box<dyn Future<Output = Result<S::Response, BoxError>> + Send>>;
+    type Future = Pin<Box<dyn Future<Output = Result<BoxedIo<S::Response>, BoxError>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx).map_err(Into::into)
@@ -127,14 +134,64 @@ where
         let connecting = self.inner.call(uri);
         let timeout = self.timeout;
         Box::pin(async move {
-            match timeout {
+            let connected = match timeout {
                 Some(after) => match tokio::time::timeout(after, connecting).await {
                     Ok(result) => result.map_err(Into::into),
                     Err(_elapsed) => Err(Box::new(ConnectTimedOut(after)) as BoxError),
                 },
                 None => connecting.await.map_err(Into::into),
-            }
+            };
+            connected.map(|io| BoxedIo(Box::new(io)))
         })
+    }
+}
+
+/// A connection on the heap (see [`TimeoutConnector`]'s `Service` impl).
+pub(crate) struct BoxedIo<T>(Box<T>);
+
+impl<T: Connection> Connection for BoxedIo<T> {
+    fn connected(&self) -> Connected {
+        self.0.connected()
+    }
+}
+
+impl<T: Read + Unpin> Read for BoxedIo<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: ReadBufCursor<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut *self.0).poll_read(cx, buf)
+    }
+}
+
+impl<T: Write + Unpin> Write for BoxedIo<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut *self.0).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut *self.0).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.0.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut *self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut *self.0).poll_shutdown(cx)
     }
 }
 

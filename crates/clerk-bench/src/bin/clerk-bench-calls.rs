@@ -9,7 +9,9 @@
 //! ```
 //!
 //! - `side`: `raw`, `hyper` (clerk-hyper alone), `clerk`, or their blocking
-//!   forms `blocking-raw`, `blocking-hyper`, `blocking-clerk`.
+//!   forms `blocking-raw`, `blocking-hyper`, `blocking-clerk`; `hyper-bare` is
+//!   clerk-hyper around raw's own hyper-util client (no TLS-capable or proxy
+//!   layer in the connection), to split the transport's cost in two.
 //! - `protocol`: `http1` or `h2c`; `op`: `create` or `revoke`.
 //!
 //! Start a server with `clerk-bench-server fixed` (it prints its address).
@@ -23,7 +25,7 @@ use clerk_bench::load::{
 
 fn usage() -> ! {
     eprintln!(
-        "usage: clerk-bench-calls raw|hyper|clerk|blocking-raw|blocking-hyper|blocking-clerk http1|h2c create|revoke COUNT BASE_URL"
+        "usage: clerk-bench-calls raw|hyper|hyper-bare|clerk|blocking-raw|blocking-hyper|blocking-clerk http1|h2c create|revoke COUNT BASE_URL"
     );
     std::process::exit(2)
 }
@@ -82,6 +84,7 @@ fn main() {
         let side = Arc::new(match side.as_str() {
             "raw" => AnySide::Raw(RawSide::with_op(base, protocol, op)),
             "hyper" => AnySide::Transport(TransportSide::with_op(base, protocol, op)),
+            "hyper-bare" => AnySide::Transport(TransportSide::bare(base, protocol, op)),
             "clerk" => AnySide::Clerk(ClerkSide::with_op(base, protocol, op)),
             _ => usage(),
         });
