@@ -20,7 +20,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use clerk_core::{BlockingClient, Client, CreateSignInTokenRequest, Error, RetryPolicy, SecretKey};
+use clerk_core::{BlockingClient, Client, CreateSignInTokenRequest, RetryPolicy, SecretKey};
 use clerk_hyper::{HyperTransport, TokioTimer};
 
 use blocking::{StdError, StdTransport};
@@ -68,17 +68,7 @@ fn async_client(case: &Case, hostile: &Hostile) -> Client<HyperTransport, TokioT
 
 fn classify_async(called: &Called<clerk_hyper::Error>) -> Outcome {
     use clerk_hyper::Error as H;
-    let error = match called {
-        Ok(_) => return Outcome::Success,
-        Err(error) => error,
-    };
-    if let Some(outcome) = outcome::of_response_error(error) {
-        return outcome;
-    }
-    let Error::Transport(failure) = error else {
-        return Outcome::Other(format!("{error:?}"));
-    };
-    match failure.get_ref() {
+    outcome::classify(called, |error| match error {
         H::Timeout { .. } => Outcome::Timeout,
         H::BodyTooLarge { .. } => Outcome::BodyTooLarge,
         H::Protocol { .. } => Outcome::Protocol,
@@ -86,7 +76,7 @@ fn classify_async(called: &Called<clerk_hyper::Error>) -> Outcome {
         H::Connect { .. } => Outcome::Connect,
         tls @ H::Tls { .. } => Outcome::Tls(outcome::cert_problem(tls)),
         other => Outcome::Other(other.kind_str().to_owned()),
-    }
+    })
 }
 
 async fn run_async(case: Case) {
@@ -122,17 +112,7 @@ async fn run_async(case: Case) {
 // ----- the blocking client ----------------------------------------------------
 
 fn classify_blocking(called: &Called<StdError>) -> Outcome {
-    let error = match called {
-        Ok(_) => return Outcome::Success,
-        Err(error) => error,
-    };
-    if let Some(outcome) = outcome::of_response_error(error) {
-        return outcome;
-    }
-    let Error::Transport(failure) = error else {
-        return Outcome::Other(format!("{error:?}"));
-    };
-    match failure.get_ref() {
+    outcome::classify(called, |error| match error {
         StdError::Timeout | StdError::ConnectTimeout => Outcome::Timeout,
         StdError::BodyTooLarge { .. } => Outcome::BodyTooLarge,
         StdError::Protocol(_) => Outcome::Protocol,
@@ -140,7 +120,7 @@ fn classify_blocking(called: &Called<StdError>) -> Outcome {
         StdError::Connect(_) => Outcome::Connect,
         tls @ StdError::Tls(_) => Outcome::Tls(outcome::cert_problem(tls)),
         StdError::Refused(why) => Outcome::Other(format!("refused: {why}")),
-    }
+    })
 }
 
 fn run_blocking(case: Case) {

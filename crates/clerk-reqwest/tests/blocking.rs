@@ -2,18 +2,20 @@
 //! `BlockingClient`: create and revoke against clerk-mock, and every row of
 //! the hostile table with the same expectations as the async transport.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use clerk_core::{
-    BlockingClient, BlockingHttpTransport, Client, CreateSignInTokenRequest, Error,
-    SignInTokenStatus, TransportError,
+    BlockingClient, BlockingHttpTransport, Client, CreateSignInTokenRequest, SignInTokenStatus,
+    TransportError,
 };
 use clerk_mock::{MockClerk, TokenStatus};
 use clerk_reqwest::ReqwestBlockingTransport;
 use clerk_test_support::e2e::{key, quick_retries};
+use clerk_test_support::hostile;
 use clerk_test_support::hostile::cases::{self, BODY_CAP, Case, Hostile, Op, REVOKE_ID, USER_ID};
-use clerk_test_support::hostile::outcome::{self, Outcome};
-use clerk_test_support::hostile::{self, Called};
+use clerk_test_support::hostile::outcome;
 use clerk_test_support::loopback;
 use clerk_test_support::sentinel::KEY;
 
@@ -81,29 +83,6 @@ fn client(case: &Case, hostile: &Hostile) -> BlockingClient<ReqwestBlockingTrans
         .expect("client")
 }
 
-fn classify(called: &Called<clerk_reqwest::Error>) -> Outcome {
-    use clerk_reqwest::Error as R;
-    let error = match called {
-        Ok(_) => return Outcome::Success,
-        Err(error) => error,
-    };
-    if let Some(outcome) = outcome::of_response_error(error) {
-        return outcome;
-    }
-    let Error::Transport(failure) = error else {
-        return Outcome::Other(format!("{error:?}"));
-    };
-    match failure.get_ref() {
-        R::Timeout { .. } => Outcome::Timeout,
-        R::BodyTooLarge { .. } => Outcome::BodyTooLarge,
-        R::Protocol { .. } => Outcome::Protocol,
-        R::Io { .. } => Outcome::Io,
-        R::Connect { .. } => Outcome::Connect,
-        tls @ R::Tls { .. } => Outcome::Tls(outcome::cert_problem(tls)),
-        other => Outcome::Other(other.to_string()),
-    }
-}
-
 fn run(case: Case) {
     let hostile = case.start();
     let client = client(&case, &hostile);
@@ -120,7 +99,7 @@ fn run(case: Case) {
         "{}: the blocking client hung",
         case.name
     );
-    let outcome = classify(&called);
+    let outcome = outcome::classify(&called, support::transport_outcome);
     hostile::judge(
         &case,
         "reqwest blocking",

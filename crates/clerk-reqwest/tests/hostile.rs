@@ -4,13 +4,15 @@
 //! on the call, what the server saw, nothing secret in what the result
 //! shows), against the row's `reqwest_expect`.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
-use clerk_core::{Client, CreateSignInTokenRequest, Error, RetryPolicy, SecretKey};
+use clerk_core::{Client, CreateSignInTokenRequest, RetryPolicy, SecretKey};
 use clerk_reqwest::{ReqwestTransport, TokioTimer};
+use clerk_test_support::hostile;
 use clerk_test_support::hostile::cases::{self, BODY_CAP, Case, Hostile, Op, REVOKE_ID, USER_ID};
-use clerk_test_support::hostile::outcome::{self, Outcome};
-use clerk_test_support::hostile::{self, Called};
+use clerk_test_support::hostile::outcome;
 use clerk_test_support::sentinel::KEY;
 
 fn client(case: &Case, hostile: &Hostile) -> Client<ReqwestTransport, TokioTimer> {
@@ -38,29 +40,6 @@ fn client(case: &Case, hostile: &Hostile) -> Client<ReqwestTransport, TokioTimer
         .expect("client")
 }
 
-fn classify(called: &Called<clerk_reqwest::Error>) -> Outcome {
-    use clerk_reqwest::Error as R;
-    let error = match called {
-        Ok(_) => return Outcome::Success,
-        Err(error) => error,
-    };
-    if let Some(outcome) = outcome::of_response_error(error) {
-        return outcome;
-    }
-    let Error::Transport(failure) = error else {
-        return Outcome::Other(format!("{error:?}"));
-    };
-    match failure.get_ref() {
-        R::Timeout { .. } => Outcome::Timeout,
-        R::BodyTooLarge { .. } => Outcome::BodyTooLarge,
-        R::Protocol { .. } => Outcome::Protocol,
-        R::Io { .. } => Outcome::Io,
-        R::Connect { .. } => Outcome::Connect,
-        tls @ R::Tls { .. } => Outcome::Tls(outcome::cert_problem(tls)),
-        other => Outcome::Other(other.to_string()),
-    }
-}
-
 async fn run(case: Case) {
     let hostile = case.start();
     let client = client(&case, &hostile);
@@ -80,7 +59,7 @@ async fn run(case: Case) {
         .await
         .unwrap_or_else(|_| panic!("{}: the reqwest client hung past its deadline", case.name));
     let elapsed = started.elapsed();
-    let outcome = classify(&called);
+    let outcome = outcome::classify(&called, support::transport_outcome);
     hostile::judge(
         &case,
         "reqwest",

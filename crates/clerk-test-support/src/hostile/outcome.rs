@@ -106,6 +106,21 @@ impl fmt::Display for Expect {
     }
 }
 
+/// The outcome of any call: success, a response-level error, or what
+/// `transport` makes of the client's own transport error (each transport
+/// has its own error type; the rest is the same for every client).
+pub fn classify<E>(
+    called: &crate::hostile::Called<E>,
+    transport: impl FnOnce(&E) -> Outcome,
+) -> Outcome {
+    match called {
+        Ok(_) => Outcome::Success,
+        Err(Error::Transport(failure)) => transport(failure.get_ref()),
+        Err(error) => of_response_error(error)
+            .unwrap_or_else(|| Outcome::Other("an error kind this table does not know".into())),
+    }
+}
+
 /// The outcome of a response-level error (`Api`, `UnexpectedResponse`,
 /// `Decode`, `InvalidInput`); `None` for a transport error, which each
 /// client classifies itself.
