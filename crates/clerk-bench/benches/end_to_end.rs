@@ -10,7 +10,11 @@
 //!    spec's `pending` SignInToken), for create and revoke, at 1 and 64
 //!    requests in flight, over pooled HTTP/1.1 and over h2c (HTTP/2 prior
 //!    knowledge); and the same three through clerk-core's `BlockingClient`
-//!    (one request at a time, `block_on` per call).
+//!    (one request at a time, `block_on` per call). The async cases add a
+//!    fourth side, raw hyper-util plus the per-call work any caller must do
+//!    to hand back a parsed token (serialize the create body or format the
+//!    revoke path, parse the answer into a plain derived struct), and pair
+//!    the clerk client with it too: the floor for a typed client.
 //! 2. Server cost: clerk-mock beside the `fixed` server, both driven by the
 //!    raw client at 64 in flight, HTTP/1.1 and h2c.
 //!
@@ -47,7 +51,7 @@ use std::time::Duration;
 
 use clerk_bench::load::{
     self, AnySide, BlockingClerk, BlockingRaw, BlockingTransport, ClerkSide, Figures, Op, Protocol,
-    Ratios, RawSide, RunResult, Schedule, TransportSide,
+    Ratios, RawSide, RawTypedSide, RunResult, Schedule, TransportSide,
 };
 use clerk_bench::pin;
 use clerk_bench::server::{ServerKind, ServerProcess};
@@ -138,6 +142,11 @@ impl CaseResult {
         self.runs.iter().map(|r| f(&r.ratios[side - 1])).collect()
     }
 
+    /// Per run, side `side` paired with side `base`.
+    fn paired(&self, side: usize, base: usize, f: fn(&Ratios) -> f64) -> Vec<f64> {
+        self.runs.iter().map(|r| f(&r.paired(side, base))).collect()
+    }
+
     fn figure(&self, side: usize, f: fn(&Figures) -> f64) -> f64 {
         load::median(
             &self
@@ -194,6 +203,17 @@ impl CaseResult {
                 .collect();
             println!("    req/s ratio per run: {}", per_run.join(" "));
         }
+        if self.labels.len() > RAW_TYPED {
+            println!(
+                "  {} / {}: req/s {}, client CPU/req {}, p99 {}, p50 {}",
+                self.labels[CLERK],
+                self.labels[RAW_TYPED],
+                spread(&self.paired(CLERK, RAW_TYPED, |r| r.rps)),
+                spread(&self.paired(CLERK, RAW_TYPED, |r| r.client_cpu)),
+                spread(&self.paired(CLERK, RAW_TYPED, |r| r.p99)),
+                spread(&self.paired(CLERK, RAW_TYPED, |r| r.p50)),
+            );
+        }
     }
 }
 
@@ -217,6 +237,17 @@ fn resident(pid: u32) -> String {
 }
 
 const CLIENT_LABELS: [&str; 3] = ["raw hyper-util", "clerk-hyper only", "clerk client"];
+/// The async cases add a fourth side: raw hyper-util doing the per-call work
+/// any caller must do to hand back a parsed token (`RawTypedSide`).
+const ASYNC_LABELS: [&str; 4] = [
+    "raw hyper-util",
+    "clerk-hyper only",
+    "clerk client",
+    "raw + typed",
+];
+/// Where the clerk client and the typed raw side sit in `ASYNC_LABELS`.
+const CLERK: usize = 2;
+const RAW_TYPED: usize = 3;
 
 fn async_case(
     plan: &Plan,
@@ -235,17 +266,21 @@ fn async_case(
             &base, protocol, op,
         )));
         let clerk = Arc::new(AnySide::Clerk(ClerkSide::with_op(&base, protocol, op)));
+        let typed = Arc::new(AnySide::RawTyped(RawTypedSide::with_op(
+            &base, protocol, op,
+        )));
         let mut a = |d| load::round(runtime, &raw, in_flight, d, pid);
         let mut b = |d| load::round(runtime, &hyper, in_flight, d, pid);
         let mut c = |d| load::round(runtime, &clerk, in_flight, d, pid);
+        let mut t = |d| load::round(runtime, &typed, in_flight, d, pid);
         runs.push(load::paired_run(
-            &mut [&mut a, &mut b, &mut c],
+            &mut [&mut a, &mut b, &mut c, &mut t],
             plan.schedule,
         ));
     }
     CaseResult {
         case: format!("{}/{in_flight}/{}", protocol.as_str(), op.as_str()),
-        labels: CLIENT_LABELS.to_vec(),
+        labels: ASYNC_LABELS.to_vec(),
         runs,
     }
 }
@@ -296,18 +331,30 @@ fn mock_case(
 }
 
 fn summary_table(results: &[CaseResult]) {
-    println!("| case | clerk/raw req/s | CPU/req | p99 | clerk-hyper/raw req/s | CPU/req | p99 |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
-    for r in results.iter().filter(|r| r.labels.len() == 3) {
+    println!(
+        "| case | clerk/raw req/s | CPU/req | p99 | clerk-hyper/raw req/s | CPU/req | p99 | clerk/raw+typed req/s | CPU/req | p99 |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for r in results.iter().filter(|r| r.labels.len() >= 3) {
+        let typed = |f: fn(&Ratios) -> f64| {
+            if r.labels.len() > RAW_TYPED {
+                spread(&r.paired(CLERK, RAW_TYPED, f))
+            } else {
+                "-".to_owned()
+            }
+        };
         println!(
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.case,
-            spread(&r.ratios(2, |x| x.rps)),
-            spread(&r.ratios(2, |x| x.client_cpu)),
-            spread(&r.ratios(2, |x| x.p99)),
+            spread(&r.ratios(CLERK, |x| x.rps)),
+            spread(&r.ratios(CLERK, |x| x.client_cpu)),
+            spread(&r.ratios(CLERK, |x| x.p99)),
             spread(&r.ratios(1, |x| x.rps)),
             spread(&r.ratios(1, |x| x.client_cpu)),
             spread(&r.ratios(1, |x| x.p99)),
+            typed(|x| x.rps),
+            typed(|x| x.client_cpu),
+            typed(|x| x.p99),
         );
     }
 }

@@ -469,6 +469,54 @@ impl Side for RawSide {
     }
 }
 
+/// hyper-util's legacy client doing the per-call work every caller of the
+/// API must do, and nothing more: serialize the create body for its user id
+/// (or format the revoke path for its token id), send it, collect the body
+/// and parse it into a plain derived struct ([`crate::baseline`]'s
+/// `HandBuilt` and `parse_token`). No deadline, body cap, cleartext rule,
+/// status or content-type checks, typed errors or retries: the floor under
+/// any client that hands its caller a parsed token.
+#[derive(Debug)]
+pub struct RawTypedSide {
+    client: LegacyClient<HttpConnector, Full<Bytes>>,
+    hand: crate::baseline::HandBuilt,
+    op: Op,
+}
+
+impl RawTypedSide {
+    /// A client for `base_url` performing `op`.
+    pub fn with_op(base_url: &str, protocol: Protocol, op: Op) -> Self {
+        Self {
+            client: http_client(protocol),
+            hand: crate::baseline::HandBuilt::new(&fixtures::config_for(base_url)),
+            op,
+        }
+    }
+}
+
+impl Side for RawTypedSide {
+    async fn call(&self) -> bool {
+        let request = match self.op {
+            Op::Create => self.hand.create(fixtures::USER_ID),
+            Op::Revoke => self.hand.revoke(fixtures::TOKEN_ID),
+        }
+        .map(Full::new);
+        let Ok(response) = self.client.request(request).await else {
+            return false;
+        };
+        if response.status() != http::StatusCode::OK {
+            return false;
+        }
+        match response.into_body().collect().await {
+            Ok(body) => {
+                serde_json::from_slice::<crate::baseline::PlainSignInToken>(&body.to_bytes())
+                    .is_ok()
+            }
+            Err(_) => false,
+        }
+    }
+}
+
 /// Any of the sides, so that a run can rotate through several of them.
 // Made once per run and kept behind an `Arc`: the size of a variant does not
 // matter.
@@ -477,6 +525,8 @@ impl Side for RawSide {
 pub enum AnySide {
     /// [`RawSide`].
     Raw(RawSide),
+    /// [`RawTypedSide`].
+    RawTyped(RawTypedSide),
     /// [`TransportSide`].
     Transport(TransportSide),
     /// [`ClerkSide`].
@@ -487,6 +537,7 @@ impl Side for AnySide {
     async fn call(&self) -> bool {
         match self {
             Self::Raw(s) => s.call().await,
+            Self::RawTyped(s) => s.call().await,
             Self::Transport(s) => s.call().await,
             Self::Clerk(s) => s.call().await,
         }
@@ -743,6 +794,9 @@ pub struct RunResult {
     /// req/s and CPU as the median of the blocks' ratios, p50 and p99 from
     /// the run's pooled latencies.
     pub ratios: Vec<Ratios>,
+    /// Each kept block's figures, side by side (`block_figures[b][i]`: side
+    /// `i` in block `b`), for pairing any two sides ([`RunResult::paired`]).
+    pub block_figures: Vec<Vec<Figures>>,
     /// Blocks kept.
     pub blocks: usize,
     /// Blocks discarded because other processes used the machine meanwhile.
@@ -752,6 +806,27 @@ pub struct RunResult {
     /// The most the rest of the machine used during a kept round, as a share
     /// of one core.
     pub max_others: f64,
+}
+
+impl RunResult {
+    /// Side `side` over side `base`, paired as [`RunResult::ratios`] pairs
+    /// every side with the first: req/s and CPU as the median of the blocks'
+    /// ratios, p50 and p99 from the run's pooled latencies.
+    pub fn paired(&self, side: usize, base: usize) -> Ratios {
+        let blocks: Vec<Ratios> = self
+            .block_figures
+            .iter()
+            .map(|b| b[side].ratio(&b[base]))
+            .collect();
+        let pick = |f: fn(&Ratios) -> f64| median(&blocks.iter().map(f).collect::<Vec<_>>());
+        let pooled = self.figures[side].ratio(&self.figures[base]);
+        Ratios {
+            rps: pick(|r| r.rps),
+            client_cpu: pick(|r| r.client_cpu),
+            p50: pooled.p50,
+            p99: pooled.p99,
+        }
+    }
 }
 
 /// One paired run over `sides` (`sides[0]` is the baseline): a warm-up
@@ -791,10 +866,11 @@ pub fn paired_run(
             }
             out.max_others = out.max_others.max(disturbed);
             out.blocks += 1;
-            let base = Figures::of(&got[0]);
+            let figures: Vec<Figures> = got.iter().map(Figures::of).collect();
             for i in 1..n {
-                block_ratios[i].push(Figures::of(&got[i]).ratio(&base));
+                block_ratios[i].push(figures[i].ratio(&figures[0]));
             }
+            out.block_figures.push(figures);
             for (k, rounds) in kept.iter_mut().zip(got) {
                 k.extend(rounds);
             }

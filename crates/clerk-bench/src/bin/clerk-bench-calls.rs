@@ -11,7 +11,9 @@
 //! - `side`: `raw`, `hyper` (clerk-hyper alone), `clerk`, or their blocking
 //!   forms `blocking-raw`, `blocking-hyper`, `blocking-clerk`; `hyper-bare` is
 //!   clerk-hyper around raw's own hyper-util client (no TLS-capable or proxy
-//!   layer in the connection), to split the transport's cost in two.
+//!   layer in the connection), to split the transport's cost in two;
+//!   `raw-typed` is raw plus the per-call work any caller must do (serialize
+//!   the body or format the path, parse the answer into a plain struct).
 //! - `protocol`: `http1` or `h2c`; `op`: `create` or `revoke`.
 //!
 //! Start a server with `clerk-bench-server fixed` (it prints its address).
@@ -20,12 +22,12 @@ use std::sync::Arc;
 
 use clerk_bench::load::{
     AnySide, BlockingClerk, BlockingRaw, BlockingSide, BlockingTransport, ClerkSide, Op, Protocol,
-    RawSide, Side, TransportSide,
+    RawSide, RawTypedSide, Side, TransportSide,
 };
 
 fn usage() -> ! {
     eprintln!(
-        "usage: clerk-bench-calls raw|hyper|hyper-bare|clerk|blocking-raw|blocking-hyper|blocking-clerk http1|h2c create|revoke COUNT BASE_URL"
+        "usage: clerk-bench-calls raw|raw-typed|hyper|hyper-bare|clerk|blocking-raw|blocking-hyper|blocking-clerk http1|h2c create|revoke COUNT BASE_URL"
     );
     std::process::exit(2)
 }
@@ -83,6 +85,7 @@ fn main() {
     } else {
         let side = Arc::new(match side.as_str() {
             "raw" => AnySide::Raw(RawSide::with_op(base, protocol, op)),
+            "raw-typed" => AnySide::RawTyped(RawTypedSide::with_op(base, protocol, op)),
             "hyper" => AnySide::Transport(TransportSide::with_op(base, protocol, op)),
             "hyper-bare" => AnySide::Transport(TransportSide::bare(base, protocol, op)),
             "clerk" => AnySide::Clerk(ClerkSide::with_op(base, protocol, op)),
