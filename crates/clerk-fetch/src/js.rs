@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use clerk_core::{HttpRequest, HttpResponse};
-use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
@@ -54,7 +54,7 @@ struct Thrown {
     not_sent: bool,
 }
 
-fn thrown(value: &JsValue, secrets: &[&str]) -> Thrown {
+fn thrown(value: &JsValue, secrets: &[String]) -> Thrown {
     let text = |v: &JsValue, key: &str| get(v, key).as_string().filter(|s| !s.is_empty());
     let mut message = match (text(value, "name"), text(value, "message")) {
         (Some(name), Some(message)) => format!("{name}: {message}"),
@@ -138,16 +138,23 @@ impl Drop for Deadline {
     }
 }
 
-pub(crate) async fn send(
-    transport: &FetchTransport,
-    request: HttpRequest,
-) -> Result<HttpResponse, Error> {
+/// An exchange under way: `fetch`'s promise, the deadline armed for it, and
+/// the strings its error messages must not show.
+struct Started {
+    promise: Promise,
+    deadline: Option<Deadline>,
+    secrets: Vec<String>,
+}
+
+/// Everything up to calling `fetch`, outside the async function: kept out
+/// of its state machine, the code is not repeated for each of its exits.
+#[inline(never)]
+fn start(transport: &FetchTransport, request: &HttpRequest) -> Result<Started, Error> {
     if !transport.allow_browser_window && is_browser_window() {
         return Err(Error::BrowserWindow);
     }
     let fetch = global_function("fetch").ok_or(Error::NoFetch)?;
     let secrets = policy::secrets_of(request.headers());
-    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
     let refused = |value: JsValue| Error::Fetch {
         message: thrown(&value, &secrets).message,
         not_sent: true,
@@ -166,17 +173,13 @@ pub(crate) async fn send(
     if !request.body().is_empty() {
         init.set_body(&Uint8Array::from(request.body().as_ref()));
     }
-    let mut deadline = match transport.request_timeout {
+    let deadline = match transport.request_timeout {
         Some(after) => Some(Deadline::start(after)?),
         None => None,
     };
     if let Some(deadline) = &deadline {
         init.set_signal(Some(&deadline.controller.signal()));
     }
-    let with_deadline = |deadline: &Option<Deadline>, err: Error| match deadline {
-        Some(d) => d.or_timeout(err),
-        None => err,
-    };
 
     // `this` is the global object: some hosts (workerd) throw "Illegal
     // invocation" when fetch is called on anything else.
@@ -189,21 +192,41 @@ pub(crate) async fn send(
             message: "the global fetch did not return a promise".to_owned(),
             not_sent: false,
         })?;
-    let response = JsFuture::from(promise).await.map_err(|value| {
-        let t = thrown(&value, &secrets);
-        with_deadline(
-            &deadline,
-            Error::Fetch {
-                message: t.message,
-                not_sent: t.not_sent,
-            },
-        )
-    })?;
-    let response: Response = response.unchecked_into();
+    Ok(Started {
+        promise,
+        deadline,
+        secrets,
+    })
+}
+
+/// `err`, or [`Error::Timeout`] when the deadline has fired.
+#[inline(never)]
+fn with_deadline(deadline: &Option<Deadline>, err: Error) -> Error {
+    match deadline {
+        Some(d) => d.or_timeout(err),
+        None => err,
+    }
+}
+
+/// The error for `fetch`'s rejected promise.
+#[inline(never)]
+fn rejected(value: &JsValue, secrets: &[String], deadline: &Option<Deadline>) -> Error {
+    let t = thrown(value, secrets);
+    with_deadline(
+        deadline,
+        Error::Fetch {
+            message: t.message,
+            not_sent: t.not_sent,
+        },
+    )
+}
+
+/// The response's status and headers as `http` holds them.
+#[inline(never)]
+fn head(response: &Response) -> Result<http::response::Builder, Error> {
     if response.type_() == ResponseType::Opaqueredirect {
         return Err(Error::OpaqueRedirect);
     }
-
     let mut builder = http::Response::builder().status(response.status());
     let invalid = |reason| Error::InvalidResponse { reason };
     let entries = js_sys::try_iter(&response.headers())
@@ -223,60 +246,97 @@ pub(crate) async fn send(
             .map_err(|_| invalid("a response header value is not a valid HTTP value"))?;
         builder = builder.header(name, value);
     }
+    Ok(builder)
+}
 
+pub(crate) async fn send(
+    transport: &FetchTransport,
+    request: HttpRequest,
+) -> Result<HttpResponse, Error> {
+    let Started {
+        promise,
+        mut deadline,
+        secrets,
+    } = start(transport, &request)?;
+    drop(request);
+    let response: Response = JsFuture::from(promise)
+        .await
+        .map_err(|value| rejected(&value, &secrets, &deadline))?
+        .unchecked_into();
+    let builder = head(&response)?;
     let body = read_body(&response, transport.max_body_bytes, &secrets)
         .await
         .map_err(|err| with_deadline(&deadline, err))?;
     if let Some(deadline) = &mut deadline {
         deadline.finished = true;
     }
-    builder
-        .body(body)
-        .map_err(|_| invalid("the response's status or headers are not valid HTTP"))
+    builder.body(body).map_err(|_| Error::InvalidResponse {
+        reason: "the response's status or headers are not valid HTTP",
+    })
 }
 
-/// Reads the whole body, refusing more than `limit` bytes: first by
-/// `Content-Length`, then while reading, chunk by chunk.
-async fn read_body(response: &Response, limit: usize, secrets: &[&str]) -> Result<Bytes, Error> {
-    let Some(stream) = response.body() else {
-        return Ok(Bytes::new());
-    };
-    let declared = response
+/// The body's `Content-Length`, when it declares one.
+#[inline(never)]
+fn declared_length(response: &Response) -> Option<u64> {
+    response
         .headers()
         .get("content-length")
         .ok()
         .flatten()
-        .and_then(|v| v.trim().parse::<u64>().ok());
+        .and_then(|v| v.trim().parse::<u64>().ok())
+}
+
+/// Appends one chunk of a body read (`{ done, value }`) to `body`; `false`
+/// once the stream is done.
+#[inline(never)]
+fn append_chunk(step: &JsValue, body: &mut Vec<u8>, limit: usize) -> Result<bool, Error> {
+    if get(step, "done").as_bool() == Some(true) {
+        return Ok(false);
+    }
+    let chunk = get(step, "value")
+        .dyn_into::<Uint8Array>()
+        .map_err(|_| Error::Body {
+            message: "the body stream gave a chunk that is not a Uint8Array".to_owned(),
+        })?;
+    let len = chunk.length() as usize;
+    if body.len().saturating_add(len) > limit {
+        return Err(Error::BodyTooLarge { limit });
+    }
+    let start = body.len();
+    body.resize(start + len, 0);
+    chunk.copy_to(&mut body[start..]);
+    Ok(true)
+}
+
+/// Reads the whole body, refusing more than `limit` bytes: first by
+/// `Content-Length`, then while reading, chunk by chunk.
+async fn read_body(response: &Response, limit: usize, secrets: &[String]) -> Result<Bytes, Error> {
+    let Some(stream) = response.body() else {
+        return Ok(Bytes::new());
+    };
+    let declared = declared_length(response);
     if declared.is_some_and(|n| n > limit as u64) {
         let _ = JsFuture::from(stream.cancel()).await;
         return Err(Error::BodyTooLarge { limit });
     }
-    let failed = |value: JsValue| Error::Body {
-        message: thrown(&value, secrets).message,
-    };
     let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
     let mut body = Vec::with_capacity(declared.map_or(0, |n| n as usize));
     loop {
-        let step: Object = JsFuture::from(reader.read())
+        let step = JsFuture::from(reader.read())
             .await
-            .map_err(failed)?
-            .unchecked_into();
-        if get(&step, "done").as_bool() == Some(true) {
-            break;
-        }
-        let chunk = get(&step, "value")
-            .dyn_into::<Uint8Array>()
-            .map_err(|_| Error::Body {
-                message: "the body stream gave a chunk that is not a Uint8Array".to_owned(),
+            .map_err(|value| Error::Body {
+                message: thrown(&value, secrets).message,
             })?;
-        let len = chunk.length() as usize;
-        if body.len().saturating_add(len) > limit {
-            let _ = JsFuture::from(reader.cancel()).await;
-            return Err(Error::BodyTooLarge { limit });
+        match append_chunk(&step, &mut body, limit) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(err) => {
+                if let Error::BodyTooLarge { .. } = err {
+                    let _ = JsFuture::from(reader.cancel()).await;
+                }
+                return Err(err);
+            }
         }
-        let start = body.len();
-        body.resize(start + len, 0);
-        chunk.copy_to(&mut body[start..]);
     }
     Ok(Bytes::from(body))
 }
