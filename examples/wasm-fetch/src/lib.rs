@@ -29,6 +29,17 @@ use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 use web_sys::{Request, Response, ResponseInit, Url};
 
+/// talc instead of the standard library's dlmalloc: the same job in a
+/// fraction of the code (6.8 KB less after `wasm-opt -Oz` on stable, 3.9 KB
+/// with nightly's size-optimized std). One thread, so no lock.
+#[cfg(all(
+    target_arch = "wasm32",
+    target_os = "unknown",
+    not(target_feature = "atomics")
+))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 /// Settings read from a JavaScript options object (or a Worker's `env`).
 #[derive(Debug, Default)]
 struct Options {
