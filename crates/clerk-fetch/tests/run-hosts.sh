@@ -8,9 +8,12 @@
 #    binaryen (wasm-opt) into crates/clerk-fetch/tests/hosts/node_modules,
 #    Debian's chromium and chromium-driver;
 # 2. builds examples/wasm-fetch's module with tests/size.sh (cargo build for
-#    wasm32-unknown-unknown, profile wasm-release; wasm-bindgen --target web;
-#    wasm-opt -Oz), which prints its size and gzip size, and builds the CLI
-#    (the mock Clerk);
+#    wasm32-unknown-unknown, profile wasm-release, by default on nightly with
+#    build-std and immediate-abort panics, whose components size.sh installs
+#    when missing; CLERK_WASM_STABLE=1 for the stable toolchain's build;
+#    wasm-bindgen --target web; wasm-opt -Oz), which prints its size and gzip
+#    size, and builds the CLI (the mock Clerk). The module the hosts load is
+#    the one size.sh measured;
 # 3. runs the host tests with node --test, each starting its own mock
 #    (`clerk-sign-in-tokens mock-server`) on loopback and stopping it:
 #    node.test.mjs (Node's fetch), workerd.test.mjs (a module Worker in
