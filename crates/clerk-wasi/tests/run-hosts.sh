@@ -8,12 +8,18 @@
 #    `wasmtime` package; @bytecodealliance/jco and preview2-shim from npm.
 # 2. Runs the crate's unit and doc tests for wasm32-wasip2 inside wasmtime
 #    (tests/hosts/wasmtime-run.py is cargo's runner).
-# 3. Builds the `host_check` example as a wasi:cli component and the CLI,
+# 3. Builds the `host_check` and `create_and_revoke` examples as wasi:cli
+#    components with tests/size.sh (the size build BENCHMARKS.md quotes:
+#    nightly build-std, jco opt, wasm-tools strip; CLERK_WASM_STABLE=1 for
+#    the stable toolchain's), which prints their sizes, and builds the CLI;
 #    starts `clerk-sign-in-tokens mock-server` and the fault front
 #    (tests/hosts/faults.py), both on 127.0.0.1.
-# 4. Runs the component under wasmtime (in-process through the Python
-#    package, wasi:http linked) and under Node 20 after `jco transpile`;
-#    tests/hosts/driver.py checks its report and the mock's state each time.
+# 4. Runs the stripped host_check component under wasmtime (in-process
+#    through the Python package, wasi:http linked) and under Node 20 after
+#    `jco transpile`; tests/hosts/driver.py checks its report and the mock's
+#    state each time. Then runs the stripped create_and_revoke component,
+#    the one whose size is quoted, under both hosts (driver.py's
+#    create-and-revoke mode: it must create and revoke a token).
 # 5. Stops the servers. Exits non-zero if any step or host failed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
@@ -23,7 +29,8 @@ TOOLS=${CLERK_WASI_TOOLS:-target/wasi-hosts}
 WASMTIME_PY_VERSION=50.0.1
 JCO_VERSION=1.35.0
 SHIM_VERSION=0.26.1
-COMPONENT=target/wasm32-wasip2/release/examples/host_check.wasm
+COMPONENT=target/wasi-size/host_check.opt.stripped.wasm
+SIZED=target/wasi-size/create_and_revoke.opt.stripped.wasm
 CLI="${CARGO_TARGET_DIR:-target}/debug/clerk-sign-in-tokens"
 
 started=$SECONDS
@@ -62,10 +69,10 @@ step "unit and doc tests for wasm32-wasip2, inside wasmtime"
 CARGO_TARGET_WASM32_WASIP2_RUNNER="$PY $PWD/$HERE/hosts/wasmtime-run.py" \
     timeout 900 cargo test -p clerk-wasi --target wasm32-wasip2
 
-step "build the host_check component and the CLI"
-timeout 900 cargo build -p clerk-wasi --example host_check --target wasm32-wasip2 --release
+step "build the components (tests/size.sh) and the CLI"
+CLERK_WASI_TOOLS="$TOOLS" timeout 1200 bash "$HERE/size.sh"
 [ -f "$COMPONENT" ] || die "no component at $COMPONENT"
-echo "component: $COMPONENT ($(wc -c <"$COMPONENT") bytes, with debug info)"
+[ -f "$SIZED" ] || die "no component at $SIZED"
 timeout 1200 cargo build -p clerk-cli
 [ -x "$CLI" ] || die "no CLI at $CLI"
 
@@ -126,6 +133,20 @@ if timeout 300 "$JCO" transpile "$COMPONENT" -o "$TOOLS/jco-out" --name host_che
 else
     failed+=("jco transpile")
 fi
+
+for host in wasmtime jco; do
+    step "create_and_revoke (the measured component) under $host"
+    artifact=$SIZED
+    if [ "$host" = jco ]; then
+        rm -rf "$TOOLS/jco-out-cr"
+        timeout 300 "$JCO" transpile "$SIZED" -o "$TOOLS/jco-out-cr" --name create_and_revoke --quiet ||
+            { failed+=("jco transpile create_and_revoke"); continue; }
+        echo '{"type": "module"}' >"$TOOLS/jco-out-cr/package.json"
+        artifact=$TOOLS/jco-out-cr/create_and_revoke.js
+    fi
+    timeout 180 "$PY" "$HERE/hosts/driver.py" "$host" "$artifact" "$mock" create-and-revoke ||
+        failed+=("$host (create_and_revoke)")
+done
 
 step "stop the servers"
 cleanup

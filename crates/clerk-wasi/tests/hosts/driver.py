@@ -2,6 +2,12 @@
 
     driver.py wasmtime COMPONENT.wasm MOCK_ORIGIN FAULTS_ORIGIN
     driver.py jco      TRANSPILED.js  MOCK_ORIGIN FAULTS_ORIGIN
+    driver.py wasmtime|jco ARTIFACT   MOCK_ORIGIN create-and-revoke
+
+The last form runs the create_and_revoke example instead (the component
+tests/size.sh measures): with the key in CLERK_SECRET_KEY and a user id as
+its argument it must print `created ID (pending)` and `revoked ID (revoked)`,
+exit 0, never print the key, and leave the token revoked in the mock.
 
 wasmtime: the component runs in this process through the `wasmtime` Python
 package (its component Linker with WASIp2 and wasi:http).
@@ -43,7 +49,7 @@ def closed_url():
     return f"http://127.0.0.1:{port}/v1"
 
 
-def run_wasmtime(component_path, env):
+def run_wasmtime(component_path, env, argv=("host_check",)):
     import wasmtime
     from wasmtime import component as cm
 
@@ -55,7 +61,7 @@ def run_wasmtime(component_path, env):
     store = wasmtime.Store(engine)
     wasi = wasmtime.WasiConfig()
     wasi.env = list(env.items())
-    wasi.argv = ["host_check"]
+    wasi.argv = list(argv)
     out = tempfile.NamedTemporaryFile(prefix="host_check.", suffix=".out", delete=False)
     out.close()
     wasi.stdout_file = out.name
@@ -89,10 +95,10 @@ def run_wasmtime(component_path, env):
     return status, stdout
 
 
-def run_jco(js_path, env):
+def run_jco(js_path, env, argv=("host_check",)):
     runner = os.path.join(HERE, "jco-run.mjs")
     answer = subprocess.run(
-        ["node", runner, os.path.abspath(js_path)],
+        ["node", runner, os.path.abspath(js_path), *argv],
         env={**os.environ, **env},
         stdout=subprocess.PIPE,
         text=True,
@@ -113,11 +119,39 @@ def post(url):
         return e.code, json.load(e)
 
 
+def create_and_revoke(host, artifact, mock):
+    env = {"CLERK_API_URL": f"{mock}/v1", "CLERK_SECRET_KEY": KEY}
+    argv = ("create_and_revoke", "user_wasi_size")
+    started = time.monotonic()
+    status, stdout = (run_wasmtime if host == "wasmtime" else run_jco)(artifact, env, argv)
+    print(stdout, end="", flush=True)
+    print(f"driver: the component ran for {time.monotonic() - started:.1f} s, exit status {status}")
+    if "SENTINEL" in stdout:
+        fail("the secret key appeared in the component's output")
+    lines = stdout.splitlines()
+    if status != 0 or len(lines) != 2:
+        fail(f"create_and_revoke did not create and revoke under {host}")
+    created, revoked = (line.split() for line in lines)
+    if (created[0], created[2]) != ("created", "(pending)") or (
+        revoked[0],
+        revoked[2],
+    ) != ("revoked", "(revoked)") or created[1] != revoked[1]:
+        fail(f"unexpected output: {lines}")
+    code, body = post(f"{mock}/v1/sign_in_tokens/{created[1]}/revoke")
+    codes = [e.get("code") for e in body.get("errors", [])]
+    if code != 400 or "sign_in_token_cannot_be_revoked_code" not in codes:
+        fail(f"{created[1]} was not revoked in the mock: {code} {codes}")
+    print(f"driver: PASS create_and_revoke under {host}")
+
+
 def main():
     if len(sys.argv) != 5 or sys.argv[1] not in ("wasmtime", "jco"):
         print(__doc__)
         sys.exit(2)
     host, artifact, mock, faults = sys.argv[1:]
+    if faults == "create-and-revoke":
+        create_and_revoke(host, artifact, mock)
+        return
     run_name = f"{host}-{os.getpid()}"
     env = {
         "CLERK_API_URL": f"{mock}/v1",
