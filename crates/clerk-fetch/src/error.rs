@@ -146,11 +146,16 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Timeout { after } => write!(
-                f,
-                "the request was aborted after its {} ms deadline",
-                after.as_millis()
-            ),
+            // `after.as_millis()` in decimal, written as the whole seconds
+            // and then the milliseconds' three digits: the same text
+            // without `u128`'s formatting code.
+            Error::Timeout { after } => match (after.as_secs(), after.subsec_millis()) {
+                (0, millis) => write!(f, "the request was aborted after its {millis} ms deadline"),
+                (secs, millis) => write!(
+                    f,
+                    "the request was aborted after its {secs}{millis:03} ms deadline"
+                ),
+            },
             Error::Fetch { message, .. } => write!(f, "fetch failed: {message}"),
             Error::Body { message } => write!(f, "reading the response body failed: {message}"),
             Error::BodyTooLarge { limit } => {
@@ -327,5 +332,22 @@ mod tests {
             .to_string(),
             "the request was aborted after its 1500 ms deadline"
         );
+        for after in [
+            Duration::ZERO,
+            Duration::from_micros(999),
+            Duration::from_millis(7),
+            Duration::from_millis(1000),
+            Duration::from_millis(10_005),
+            Duration::from_secs(86_400),
+            Duration::MAX,
+        ] {
+            assert_eq!(
+                Error::Timeout { after }.to_string(),
+                format!(
+                    "the request was aborted after its {} ms deadline",
+                    after.as_millis()
+                )
+            );
+        }
     }
 }
