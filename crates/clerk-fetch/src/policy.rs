@@ -43,18 +43,18 @@ pub(crate) fn check_uri(uri: &Uri, allow_insecure_http: bool) -> Result<(), Erro
     not(all(target_arch = "wasm32", target_os = "unknown")),
     allow(dead_code)
 )]
-pub(crate) fn header_pairs(headers: &http::HeaderMap) -> Result<Vec<(&str, &str)>, Error> {
-    headers
+pub(crate) fn header_pairs(
+    headers: &http::HeaderMap,
+) -> Result<impl Iterator<Item = (&str, &str)>, Error> {
+    // All checked before the first is handed over; no Vec of pairs.
+    if headers.values().any(|value| value.to_str().is_err()) {
+        return Err(Error::InvalidRequest {
+            reason: "a header value is not visible ASCII",
+        });
+    }
+    Ok(headers
         .iter()
-        .map(|(name, value)| {
-            value
-                .to_str()
-                .map(|v| (name.as_str(), v))
-                .map_err(|_| Error::InvalidRequest {
-                    reason: "a header value is not visible ASCII",
-                })
-        })
-        .collect()
+        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?))))
 }
 
 /// The strings a JavaScript error message must never show: the whole
@@ -72,8 +72,15 @@ pub(crate) fn secrets_of(headers: &http::HeaderMap) -> Vec<String> {
         }
         out.push(text);
     }
-    // Longest first, so a whole value is replaced before its parts.
-    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    // Longest first, so a whole value is replaced before its parts. A stable
+    // insertion sort: a few entries, and no general sort in the module.
+    for i in 1..out.len() {
+        let mut j = i;
+        while j > 0 && out[j - 1].len() < out[j].len() {
+            out.swap(j - 1, j);
+            j -= 1;
+        }
+    }
     out
 }
 
@@ -121,7 +128,7 @@ mod tests {
         let mut headers = http::HeaderMap::new();
         headers.insert("x-ok", http::HeaderValue::from_static("fine value"));
         assert_eq!(
-            header_pairs(&headers).expect("ascii"),
+            header_pairs(&headers).expect("ascii").collect::<Vec<_>>(),
             [("x-ok", "fine value")]
         );
         headers.insert(
@@ -129,7 +136,7 @@ mod tests {
             http::HeaderValue::from_bytes(b"caf\xe9").expect("obs-text is a valid value"),
         );
         assert!(matches!(
-            header_pairs(&headers),
+            header_pairs(&headers).map(|pairs| pairs.count()),
             Err(Error::InvalidRequest { .. })
         ));
     }
@@ -144,6 +151,19 @@ mod tests {
         assert_eq!(
             secrets_of(&headers),
             ["Bearer sk_test_SENTINEL", "sk_test_SENTINEL"]
+        );
+        headers.append(
+            http::header::AUTHORIZATION,
+            http::HeaderValue::from_static("Basic dXNlcjpwYXNzd29yZC1sb25nZXI="),
+        );
+        assert_eq!(
+            secrets_of(&headers),
+            [
+                "Basic dXNlcjpwYXNzd29yZC1sb25nZXI=",
+                "dXNlcjpwYXNzd29yZC1sb25nZXI=",
+                "Bearer sk_test_SENTINEL",
+                "sk_test_SENTINEL"
+            ]
         );
     }
 }
