@@ -122,5 +122,5 @@ if $breakdown; then
     "$OUT/named-build/wasm32-unknown-unknown/wasm-release/clerk_example_wasm_fetch.wasm"
   "$WASM_OPT" "${wasm_opt[@]}" -g --strip-producers "${features[@]}" -o "$OUT/named.wasm" \
     "$OUT/named/clerk_example_wasm_fetch_bg.wasm"
-  node "$ROOT/crates/clerk-fetch/tests/wasm-breakdown.mjs" "$OUT/named.wasm" 20
+  node "$ROOT/crates/clerk-fetch/tests/wasm-breakdown.mjs" "$OUT/named.wasm" "${TOP:-20}"
 fi
