@@ -146,16 +146,11 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            // `after.as_millis()` in decimal, written as the whole seconds
-            // and then the milliseconds' three digits: the same text
-            // without `u128`'s formatting code.
-            Error::Timeout { after } => match (after.as_secs(), after.subsec_millis()) {
-                (0, millis) => write!(f, "the request was aborted after its {millis} ms deadline"),
-                (secs, millis) => write!(
-                    f,
-                    "the request was aborted after its {secs}{millis:03} ms deadline"
-                ),
-            },
+            Error::Timeout { after } => write!(
+                f,
+                "the request was aborted after its {} ms deadline",
+                after.as_millis()
+            ),
             Error::Fetch { message, .. } => write!(f, "fetch failed: {message}"),
             Error::Body { message } => write!(f, "reading the response body failed: {message}"),
             Error::BodyTooLarge { limit } => {

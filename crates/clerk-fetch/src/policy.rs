@@ -72,15 +72,8 @@ pub(crate) fn secrets_of(headers: &http::HeaderMap) -> Vec<String> {
         }
         out.push(text);
     }
-    // Longest first, so a whole value is replaced before its parts. A stable
-    // insertion sort: a few entries, and no general sort in the module.
-    for i in 1..out.len() {
-        let mut j = i;
-        while j > 0 && out[j - 1].len() < out[j].len() {
-            out.swap(j - 1, j);
-            j -= 1;
-        }
-    }
+    // Longest first, so a whole value is replaced before its parts.
+    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
     out
 }
 
