@@ -300,7 +300,7 @@ impl Builder {
             http2: self.settings.http2_prior_knowledge,
         };
         HyperTransport::from_parts(
-            Box::new(backend),
+            crate::transport::Backends::Other(Box::new(backend)),
             crate::exchange::DeadlineTimer::Hyper(timer),
             self.settings,
             true,

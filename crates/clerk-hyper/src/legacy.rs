@@ -17,7 +17,7 @@ use crate::connector::ProxyConnector;
 use crate::error::{BoxError, BuildError, ConnectTimedOut, Error, ProxyFailure};
 use crate::exchange::{DeadlineTimer, SleepPool};
 use crate::proxy::{Proxies, ProxyConfig, ProxyConfigError};
-use crate::transport::{Backend, Builder, HyperTransport, SendFuture};
+use crate::transport::{Backend, Backends, Builder, HyperTransport, SendFuture};
 use clerk_core::is_loopback_host;
 
 struct LegacyBackend<C> {
@@ -65,20 +65,23 @@ impl<C> LegacyBackend<C> {
     }
 }
 
-impl<C> Backend for LegacyBackend<C>
+impl<C> LegacyBackend<C>
 where
     C: Connect + Clone + Send + Sync + 'static,
 {
-    fn send(
+    /// The exchange, as a future of its own type: the transport's own pooled
+    /// client awaits it in place ([`Backends::Pooled`]), with no allocation
+    /// per request.
+    fn exchange(
         &self,
         mut request: http::Request<Full<Bytes>>,
-    ) -> SendFuture<'_, Result<http::Response<hyper::body::Incoming>, Error>> {
-        let forwarding = match self.route(&mut request) {
-            Ok(forwarding) => forwarding,
-            Err(e) => return Box::pin(async move { Err(e) }),
-        };
-        let pending = self.client.request(request);
-        Box::pin(async move {
+    ) -> impl Future<Output = Result<http::Response<hyper::body::Incoming>, Error>> + Send + '_
+    {
+        let routed = self
+            .route(&mut request)
+            .map(|forwarding| (forwarding, self.client.request(request)));
+        async move {
+            let (forwarding, pending) = routed?;
             let response = pending.await.map_err(classify)?;
             // 407 only ever comes from a proxy, never from Clerk.
             if forwarding && response.status() == http::StatusCode::PROXY_AUTHENTICATION_REQUIRED {
@@ -88,7 +91,39 @@ where
                 });
             }
             Ok(response)
-        })
+        }
+    }
+}
+
+impl<C> Backend for LegacyBackend<C>
+where
+    C: Connect + Clone + Send + Sync + 'static,
+{
+    fn send(
+        &self,
+        request: http::Request<Full<Bytes>>,
+    ) -> SendFuture<'_, Result<http::Response<hyper::body::Incoming>, Error>> {
+        Box::pin(self.exchange(request))
+    }
+}
+
+/// The connector [`Builder::build`] makes.
+#[cfg(feature = "rustls")]
+type DefaultConnector = TimeoutConnector<hyper_rustls::HttpsConnector<ProxyConnector>>;
+#[cfg(not(feature = "rustls"))]
+type DefaultConnector = TimeoutConnector<ProxyConnector>;
+
+/// The backend [`Builder::build`] makes: hyper-util's pooled client over
+/// this crate's connector.
+pub(crate) struct Pooled(LegacyBackend<DefaultConnector>);
+
+impl Pooled {
+    pub(crate) fn send(
+        &self,
+        request: http::Request<Full<Bytes>>,
+    ) -> impl Future<Output = Result<http::Response<hyper::body::Incoming>, Error>> + Send + '_
+    {
+        self.0.exchange(request)
     }
 }
 
@@ -351,7 +386,7 @@ impl Builder {
         let client = client.build(connector);
 
         Ok(HyperTransport::from_parts(
-            Box::new(LegacyBackend { client, proxies }),
+            Backends::Pooled(Pooled(LegacyBackend { client, proxies })),
             DeadlineTimer::Tokio(SleepPool::default()),
             self.settings,
             https_ok,
@@ -385,10 +420,10 @@ impl Builder {
         C: Connect + Clone + Send + Sync + 'static,
     {
         HyperTransport::from_parts(
-            Box::new(LegacyBackend {
+            Backends::Other(Box::new(LegacyBackend {
                 client,
                 proxies: Ok(None),
-            }),
+            })),
             DeadlineTimer::Tokio(SleepPool::default()),
             self.settings,
             true,

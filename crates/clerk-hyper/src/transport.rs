@@ -27,6 +27,32 @@ pub(crate) trait Backend: Send + Sync + 'static {
     ) -> SendFuture<'_, Result<http::Response<Incoming>, Error>>;
 }
 
+/// Where a transport sends its requests: the pooled client [`Builder::build`]
+/// makes, awaited in place, or any other backend behind a box (a boxed
+/// future per request).
+// One per transport, inside its `Arc`: the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Backends {
+    /// The ready-made pooled client.
+    #[cfg(feature = "tokio")]
+    Pooled(crate::legacy::Pooled),
+    /// A user's hyper-util client or connector.
+    Other(Box<dyn Backend>),
+}
+
+impl Backends {
+    async fn send(
+        &self,
+        request: http::Request<Full<Bytes>>,
+    ) -> Result<http::Response<Incoming>, Error> {
+        match self {
+            #[cfg(feature = "tokio")]
+            Self::Pooled(pooled) => pooled.send(request).await,
+            Self::Other(backend) => backend.send(request).await,
+        }
+    }
+}
+
 /// The default whole-exchange deadline: 10 seconds.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default deadline for opening a connection (TCP and TLS): 5 seconds.
@@ -64,7 +90,7 @@ pub struct HyperTransport {
 }
 
 struct Inner {
-    backend: Box<dyn Backend>,
+    backend: Backends,
     timer: DeadlineTimer,
     settings: Settings,
     https_ok: bool,
@@ -114,7 +140,7 @@ impl HyperTransport {
     }
 
     pub(crate) fn from_parts(
-        backend: Box<dyn Backend>,
+        backend: Backends,
         timer: DeadlineTimer,
         settings: Settings,
         https_ok: bool,
