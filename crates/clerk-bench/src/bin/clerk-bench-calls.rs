@@ -16,6 +16,9 @@
 //!   the body or format the path, parse the answer into a plain struct).
 //! - `protocol`: `http1` or `h2c`; `op`: `create` or `revoke`.
 //!
+//! `CLERK_BENCH_IN_FLIGHT=n` keeps n async calls in flight at a time (n
+//! tasks, each making its share of `count` one after another; default 1).
+//!
 //! Start a server with `clerk-bench-server fixed` (it prints its address).
 
 use std::sync::Arc;
@@ -38,21 +41,39 @@ fn measured_blocking(side: &dyn BlockingSide, count: u64) -> u64 {
     (0..count).filter(|_| !side.call()).count() as u64
 }
 
-/// The measured calls (the profiler's toggle point).
+/// The measured calls (the profiler's toggle point): `count` calls split
+/// over `in_flight` tasks, each making its share one after another.
 #[inline(never)]
-fn measured_async(runtime: &tokio::runtime::Runtime, side: &Arc<AnySide>, count: u64) -> u64 {
-    let side = Arc::clone(side);
-    runtime
-        .block_on(runtime.spawn(async move {
-            let mut failed = 0;
-            for _ in 0..count {
-                if !side.call().await {
-                    failed += 1;
+fn measured_async(
+    runtime: &tokio::runtime::Runtime,
+    side: &Arc<AnySide>,
+    count: u64,
+    in_flight: u64,
+) -> u64 {
+    let in_flight = in_flight.clamp(1, count.max(1));
+    let tasks: Vec<_> = (0..in_flight)
+        .map(|i| {
+            let side = Arc::clone(side);
+            // The first `count % in_flight` tasks make one call more.
+            let share = count / in_flight + u64::from(i < count % in_flight);
+            runtime.spawn(async move {
+                let mut failed = 0;
+                for _ in 0..share {
+                    if !side.call().await {
+                        failed += 1;
+                    }
                 }
-            }
-            failed
-        }))
-        .expect("the measured task panicked")
+                failed
+            })
+        })
+        .collect();
+    runtime.block_on(async {
+        let mut failed = 0;
+        for task in tasks {
+            failed += task.await.expect("a measured task panicked");
+        }
+        failed
+    })
 }
 
 fn main() {
@@ -106,8 +127,13 @@ fn main() {
                 .build(),
         }
         .expect("runtime");
-        measured_async(&runtime, &side, 200);
-        measured_async(&runtime, &side, count)
+        // `CLERK_BENCH_IN_FLIGHT=n`: n calls in flight at a time (default 1).
+        let in_flight = std::env::var("CLERK_BENCH_IN_FLIGHT")
+            .ok()
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(1);
+        measured_async(&runtime, &side, 200, in_flight);
+        measured_async(&runtime, &side, count, in_flight)
     };
     if failed > 0 {
         eprintln!("{failed} of {count} calls failed");
