@@ -56,26 +56,11 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb_version"
 fi
 
 # The toolchain and flags of the size build (step 1).
-cargo_build=(cargo)
-size_rustflags=${RUSTFLAGS:-}
-if [ "${CLERK_WASM_STABLE:-0}" = 1 ]; then
-  toolchain="$(rustc --version) (stable path: profile only)"
-else
-  NIGHTLY=${CLERK_WASM_NIGHTLY:-nightly}
-  command -v rustup >/dev/null || { echo "size.sh: the nightly build needs rustup (or set CLERK_WASM_STABLE=1)" >&2; exit 1; }
-  rustup toolchain list | grep -q "^$NIGHTLY" ||
-    rustup toolchain install "$NIGHTLY" --profile minimal
-  rustup component list --toolchain "$NIGHTLY" --installed | grep -q '^rust-src' ||
-    rustup component add rust-src --toolchain "$NIGHTLY"
-  rustup target list --toolchain "$NIGHTLY" --installed | grep -qx wasm32-unknown-unknown ||
-    rustup target add wasm32-unknown-unknown --toolchain "$NIGHTLY"
-  cargo_build=(cargo "+$NIGHTLY")
-  # With --target, RUSTFLAGS reach the module's crates only, not build
-  # scripts or proc macros.
-  size_rustflags="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
-  set -- "$@" -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
-  toolchain="$(rustc "+$NIGHTLY" --version), -Zbuild-std, -Cpanic=immediate-abort"
-fi
+# shellcheck source=../../../scripts/wasm-size-toolchain.sh
+. scripts/wasm-size-toolchain.sh
+wasm_size_toolchain wasm32-unknown-unknown
+size_rustflags="${RUSTFLAGS:+$RUSTFLAGS }$size_rustflags"
+set -- "$@" "${size_cargo_flags[@]}"
 build_started=$SECONDS
 RUSTFLAGS=$size_rustflags "${cargo_build[@]}" build -q -p clerk-example-wasm-fetch \
   --target wasm32-unknown-unknown --profile wasm-release "$@"

@@ -66,32 +66,14 @@ for src in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
 done
 remap+=("--remap-path-prefix=$PWD/=")
 
-cargo_build=(cargo)
-extra=()
-size_rustflags=""
-if [ "${CLERK_WASM_STABLE:-0}" = 1 ]; then
-    toolchain="$(rustc --version) (stable path: profile only)"
-else
-    NIGHTLY=${CLERK_WASM_NIGHTLY:-nightly}
-    command -v rustup >/dev/null || { echo "size.sh: the nightly build needs rustup (or set CLERK_WASM_STABLE=1)" >&2; exit 1; }
-    rustup toolchain list | grep -q "^$NIGHTLY" ||
-        rustup toolchain install "$NIGHTLY" --profile minimal
-    rustup component list --toolchain "$NIGHTLY" --installed | grep -q '^rust-src' ||
-        rustup component add rust-src --toolchain "$NIGHTLY"
-    rustup target list --toolchain "$NIGHTLY" --installed | grep -qx wasm32-wasip2 ||
-        rustup target add wasm32-wasip2 --toolchain "$NIGHTLY"
-    cargo_build=(cargo "+$NIGHTLY")
-    # With --target, RUSTFLAGS reach the component's crates only, not build
-    # scripts or proc macros.
-    size_rustflags="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
-    extra=(-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size)
-    toolchain="$(rustc "+$NIGHTLY" --version), -Zbuild-std, -Cpanic=immediate-abort"
-fi
+# shellcheck source=../../../scripts/wasm-size-toolchain.sh
+. scripts/wasm-size-toolchain.sh
+wasm_size_toolchain wasm32-wasip2
 
 build_started=$SECONDS
 RUSTFLAGS="${remap[*]} $size_rustflags" "${cargo_build[@]}" build --quiet -p clerk-wasi \
     --example create_and_revoke --example host_check --target wasm32-wasip2 --release \
-    --target-dir "$OUT" "${extra[@]}" \
+    --target-dir "$OUT" "${size_cargo_flags[@]}" \
     --config 'profile.release.opt-level="z"' --config profile.release.lto=true \
     --config 'profile.release.panic="abort"' --config profile.release.codegen-units=1 \
     --config profile.release.strip=true --config profile.release.debug=false
