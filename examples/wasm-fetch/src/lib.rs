@@ -25,9 +25,8 @@ use std::time::Duration;
 
 use clerk_core::{Client, CreateSignInTokenRequest, Error, RetryPolicy, SecretKey, SignInToken};
 use clerk_fetch::{FetchTransport, SetTimeoutTimer};
-use js_sys::{Object, Promise, Reflect};
+use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 use web_sys::{Request, Response, ResponseInit, Url};
 
 /// talc instead of the standard library's dlmalloc: the same job in a
@@ -177,19 +176,50 @@ fn token_object(token: &SignInToken) -> JsValue {
 /// Creates a sign-in token for `user_id`; resolves to `{ id, status,
 /// userId, url }`.
 #[wasm_bindgen(js_name = createSignInToken)]
-pub fn create_sign_in_token(options: JsValue, user_id: String) -> Promise {
-    future_to_promise(call(Caller::Js(options, Op::Create(user_id))))
+pub async fn create_sign_in_token(options: JsValue, user_id: String) -> Result<JsValue, JsValue> {
+    let client = Options::read(&options).client()?;
+    let token = client
+        .create_sign_in_token(&CreateSignInTokenRequest::new(user_id))
+        .await
+        .map_err(|e| client_error(&e))?;
+    Ok(token_object(&token))
 }
 
 /// Revokes the sign-in token `id`; resolves to `{ id, status, userId, url }`.
 #[wasm_bindgen(js_name = revokeSignInToken)]
-pub fn revoke_sign_in_token(options: JsValue, id: String) -> Promise {
-    future_to_promise(call(Caller::Js(options, Op::Revoke(id))))
+pub async fn revoke_sign_in_token(options: JsValue, id: String) -> Result<JsValue, JsValue> {
+    let client = Options::read(&options).client()?;
+    let token = client
+        .revoke_sign_in_token(&id)
+        .await
+        .map_err(|e| client_error(&e))?;
+    Ok(token_object(&token))
+}
+
+/// A plain-text response.
+fn text(status: u16, body: &str) -> Result<Response, JsValue> {
+    let init = ResponseInit::new();
+    init.set_status(status);
+    let response = Response::new_with_opt_str_and_init(Some(body), &init)?;
+    response
+        .headers()
+        .set("content-type", "text/plain; charset=utf-8")?;
+    Ok(response)
+}
+
+/// The HTTP status a Worker answers with for a client error: Clerk's own
+/// 4xx passes through (a bad user id is the caller's fault), anything else is
+/// a bad gateway.
+fn failure(err: &Error<clerk_fetch::Error>) -> Result<Response, JsValue> {
+    let status = match err.status().map(|s| s.as_u16()) {
+        Some(s @ 400..=499) if s != 401 && s != 403 && s != 429 => s,
+        _ => 502,
+    };
+    text(status, &message(err))
 }
 
 /// The module Worker's fetch handler: `GET /sign-in?user_id=...` answers
-/// `302` to a fresh sign-in url, `POST /revoke?id=...` revokes a token;
-/// resolves to a `Response`.
+/// `302` to a fresh sign-in url, `POST /revoke?id=...` revokes a token.
 ///
 /// The JavaScript entry point (`examples/wasm-fetch/worker.mjs`) calls it as
 /// `handleFetch(request, env)`.
@@ -197,112 +227,51 @@ pub fn revoke_sign_in_token(options: JsValue, id: String) -> Promise {
 /// Exported as `handleFetch`: an export named `fetch` would shadow the global
 /// `fetch` inside wasm-bindgen's own loader.
 #[wasm_bindgen(js_name = handleFetch)]
-pub fn handle_fetch(request: Request, env: JsValue) -> Promise {
-    future_to_promise(call(Caller::Worker(request, env)))
-}
-
-/// Who called: JavaScript with an options object and what to do (answered
-/// with a token object, or rejected with an `Error`), or the Worker's fetch
-/// handler with the request and `env` (answered with a `Response`).
-enum Caller {
-    Js(JsValue, Op),
-    Worker(Request, JsValue),
-}
-
-/// What to do.
-enum Op {
-    Create(String),
-    Revoke(String),
-}
-
-/// Every export's work as one future: the three exports share one
-/// `future_to_promise` and one copy of each client call, where three async
-/// exports had one each (2.6 KB more after `wasm-opt -Oz`).
-async fn call(caller: Caller) -> Result<JsValue, JsValue> {
-    let (client, op, worker) = match caller {
-        Caller::Js(options, op) => (Options::read(&options).client()?, op, false),
-        Caller::Worker(request, env) => {
-            let url = Url::new(&request.url())?;
-            let Ok(client) = Options::read(&env).client() else {
-                return text(500, "the Worker has no valid CLERK_SECRET_KEY");
-            };
-            match route(&request, &url) {
-                Ok(op) => (client, op, true),
-                Err(answer) => return answer,
-            }
-        }
-    };
-    let result = match &op {
-        Op::Create(user_id) => {
-            client
-                .create_sign_in_token(&CreateSignInTokenRequest::new(user_id.clone()))
-                .await
-        }
-        Op::Revoke(id) => client.revoke_sign_in_token(id).await,
-    };
-    if !worker {
-        return result
-            .map(|token| token_object(&token))
-            .map_err(|e| client_error(&e));
-    }
-    match (result, op) {
-        (Ok(token), Op::Create(_)) => match &token.url {
-            Some(url) => {
-                let headers = web_sys::Headers::new()?;
-                headers.set("location", url.expose_secret())?;
-                // A sign-in url must not be cached by anything.
-                headers.set("cache-control", "no-store")?;
-                let init = ResponseInit::new();
-                init.set_status(302);
-                init.set_headers(&headers);
-                Ok(Response::new_with_opt_str_and_init(None, &init)?.into())
-            }
-            None => text(502, "Clerk returned no sign-in url"),
-        },
-        (Ok(token), Op::Revoke(_)) => text(200, &format!("{} {}", token.id, token.status.as_str())),
-        (Err(e), _) => failure(&e),
-    }
-}
-
-/// The Worker's routes: `GET /sign-in?user_id=...` and `POST /revoke?id=...`;
-/// anything else is answered at once (`Err`).
-fn route(request: &Request, url: &Url) -> Result<Op, Result<JsValue, JsValue>> {
+pub async fn handle_fetch(request: Request, env: JsValue) -> Result<Response, JsValue> {
+    let url = Url::new(&request.url())?;
     let params = url.search_params();
+    let client = match Options::read(&env).client() {
+        Ok(client) => client,
+        Err(_) => return text(500, "the Worker has no valid CLERK_SECRET_KEY"),
+    };
     match (request.method().as_str(), url.pathname().as_str()) {
-        ("GET", "/sign-in") => match params.get("user_id").filter(|u| !u.is_empty()) {
-            Some(user_id) => Ok(Op::Create(user_id)),
-            None => Err(text(400, "missing ?user_id=")),
-        },
-        ("POST", "/revoke") => match params.get("id").filter(|id| !id.is_empty()) {
-            Some(id) => Ok(Op::Revoke(id)),
-            None => Err(text(400, "missing ?id=")),
-        },
-        (_, "/sign-in") | (_, "/revoke") => Err(text(405, "method not allowed")),
-        _ => Err(text(
+        ("GET", "/sign-in") => {
+            let Some(user_id) = params.get("user_id").filter(|u| !u.is_empty()) else {
+                return text(400, "missing ?user_id=");
+            };
+            match client
+                .create_sign_in_token(&CreateSignInTokenRequest::new(user_id))
+                .await
+            {
+                Ok(token) => match &token.url {
+                    Some(url) => {
+                        let headers = web_sys::Headers::new()?;
+                        headers.set("location", url.expose_secret())?;
+                        // A sign-in url must not be cached by anything.
+                        headers.set("cache-control", "no-store")?;
+                        let init = ResponseInit::new();
+                        init.set_status(302);
+                        init.set_headers(&headers);
+                        Response::new_with_opt_str_and_init(None, &init)
+                    }
+                    None => text(502, "Clerk returned no sign-in url"),
+                },
+                Err(e) => failure(&e),
+            }
+        }
+        ("POST", "/revoke") => {
+            let Some(id) = params.get("id").filter(|id| !id.is_empty()) else {
+                return text(400, "missing ?id=");
+            };
+            match client.revoke_sign_in_token(&id).await {
+                Ok(token) => text(200, &format!("{} {}", token.id, token.status.as_str())),
+                Err(e) => failure(&e),
+            }
+        }
+        (_, "/sign-in") | (_, "/revoke") => text(405, "method not allowed"),
+        _ => text(
             404,
             "not found: try GET /sign-in?user_id=... or POST /revoke?id=...",
-        )),
+        ),
     }
-}
-
-/// A plain-text response.
-fn text(status: u16, body: &str) -> Result<JsValue, JsValue> {
-    let init = ResponseInit::new();
-    init.set_status(status);
-    let response = Response::new_with_opt_str_and_init(Some(body), &init)?;
-    response
-        .headers()
-        .set("content-type", "text/plain; charset=utf-8")?;
-    Ok(response.into())
-}
-
-/// The HTTP status a Worker answers with for a client error: Clerk's own
-/// 4xx passes through (a bad user id is the caller's fault), anything else is
-/// a bad gateway.
-fn failure(err: &Error<clerk_fetch::Error>) -> Result<JsValue, JsValue> {
-    let status = match err.status().map(|s| s.as_u16()) {
-        Some(s @ 400..=499) if s != 401 && s != 403 && s != 429 => s,
-        _ => 502,
-    };
-    text(status, &message(err))
 }
