@@ -33,7 +33,8 @@ use clerk_core::bytes::Bytes;
 use clerk_core::http::{self, HeaderName, HeaderValue, StatusCode, header};
 use clerk_core::{
     BlockingHttpTransport, Client, CreateSignInTokenRequest, HttpRequest, HttpResponse,
-    RetryPolicy, SecretKey, SignInToken, Timer, TransportError, transport_fn,
+    RetryPolicy, Revocation, SecretKey, SignInToken, Timer, TransportError, TransportErrorKind,
+    transport_fn,
 };
 use clerk_mock::{MockClerk, MockServer};
 
@@ -63,9 +64,9 @@ fn run() -> Result<(), Box<dyn StdError>> {
     let created = blocking.create_sign_in_token(&CreateSignInTokenRequest::new("user_blocking"))?;
     show("created", &created);
     let revoked = blocking.revoke_sign_in_token(&created.id)?;
-    show("revoked", &revoked);
+    show_revocation(&revoked);
     match blocking.revoke_sign_in_token(&created.id) {
-        Ok(again) => return Err(format!("revoking twice succeeded: {}", again.status).into()),
+        Ok(again) => return Err(format!("revoking twice succeeded: {}", again.status()).into()),
         Err(e) => println!(
             "  revoking it again is refused, as it should be: {} {:?}",
             e.status().map_or(0, |s| s.as_u16()),
@@ -104,7 +105,7 @@ fn run() -> Result<(), Box<dyn StdError>> {
         let before = server.request_counts().revoke;
         server.fail_next(1, StatusCode::SERVICE_UNAVAILABLE);
         let revoked = client.revoke_sign_in_token(&info.data.id).await?;
-        show("revoked", &revoked);
+        show_revocation(&revoked);
         println!(
             "  after a 503 the revoke was retried: {} revoke requests reached the mock",
             server.request_counts().revoke - before
@@ -130,6 +131,17 @@ fn show(label: &str, token: &SignInToken) {
         presence(token.token.is_some()),
         presence(token.url.is_some()),
     );
+}
+
+/// A revoke's outcome: Clerk's answer, or the earlier attempt that did it.
+fn show_revocation(revocation: &Revocation) {
+    match revocation.sign_in_token() {
+        Some(token) => show("revoked", token),
+        None => println!(
+            "  revoked: {} (by an earlier attempt whose answer was lost)",
+            revocation.sign_in_token_id()
+        ),
+    }
 }
 
 fn presence(present: bool) -> &'static str {
@@ -350,20 +362,24 @@ impl StdError for TcpError {
 }
 
 impl TransportError for TcpError {
-    // The retry policy sends a failed create again only when this is true.
-    fn is_request_not_sent(&self) -> bool {
-        matches!(self, TcpError::Refused(_) | TcpError::Connect(_))
-    }
-
-    fn is_timeout(&self) -> bool {
+    // The kind is all the retry policy reads: clerk-core's table says which
+    // kinds were not sent (a create is sent again only then), which are
+    // timeouts, and which are permanent.
+    fn kind(&self) -> TransportErrorKind {
+        let timed_out = |e: &io::Error| {
+            matches!(
+                e.kind(),
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+            )
+        };
         match self {
-            TcpError::Connect(e) | TcpError::Exchange(e) => {
-                matches!(
-                    e.kind(),
-                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
-                )
-            }
-            _ => false,
+            TcpError::Refused(_) => TransportErrorKind::InvalidRequest,
+            TcpError::Connect(e) if timed_out(e) => TransportErrorKind::ConnectTimeout,
+            TcpError::Connect(_) => TransportErrorKind::Connect,
+            TcpError::Exchange(e) if timed_out(e) => TransportErrorKind::Timeout,
+            TcpError::Exchange(_) | TcpError::Truncated { .. } => TransportErrorKind::Io,
+            TcpError::Malformed(_) => TransportErrorKind::Protocol,
+            TcpError::TooLarge => TransportErrorKind::BodyTooLarge,
         }
     }
 }

@@ -99,7 +99,11 @@ async fn run() -> Result<(), String> {
         .revoke_sign_in_token(&created.id)
         .await
         .map_err(|e| format!("revoke failed: {e}"))?;
-    println!("revoked {} ({:?})", revoked.id, revoked.status);
+    println!(
+        "revoked {} ({:?})",
+        revoked.sign_in_token_id(),
+        revoked.status()
+    );
 
     if let Some(mock) = mock {
         let stored = mock

@@ -194,14 +194,39 @@ async fn revoke_clears_token_and_url() {
                 .revoke_sign_in_token(&created.id)
                 .await
                 .expect("revoke");
-            assert_eq!(revoked.object, "sign_in_token");
-            assert_eq!(revoked.id, created.id);
-            assert_eq!(revoked.status, SignInTokenStatus::Revoked);
-            assert_eq!(revoked.user_id, "user_revoke");
-            assert!(revoked.token.is_none(), "{proto:?}: token after revoke");
-            assert!(revoked.url.is_none(), "{proto:?}: url after revoke");
-            assert_eq!(revoked.created_at, created.created_at);
-            assert!(revoked.updated_at > created.updated_at);
+            assert_eq!(
+                revoked.sign_in_token().expect("Clerk answered").object,
+                "sign_in_token"
+            );
+            assert_eq!(revoked.sign_in_token_id(), created.id);
+            assert_eq!(revoked.status(), SignInTokenStatus::Revoked);
+            assert_eq!(
+                revoked.sign_in_token().expect("Clerk answered").user_id,
+                "user_revoke"
+            );
+            assert!(
+                revoked
+                    .sign_in_token()
+                    .expect("Clerk answered")
+                    .token
+                    .is_none(),
+                "{proto:?}: token after revoke"
+            );
+            assert!(
+                revoked
+                    .sign_in_token()
+                    .expect("Clerk answered")
+                    .url
+                    .is_none(),
+                "{proto:?}: url after revoke"
+            );
+            assert_eq!(
+                revoked.sign_in_token().expect("Clerk answered").created_at,
+                created.created_at
+            );
+            assert!(
+                revoked.sign_in_token().expect("Clerk answered").updated_at > created.updated_at
+            );
             let stored = server.token(&created.id).expect("stored");
             assert_eq!(stored.status, TokenStatus::Revoked);
             assert_eq!(stored.token, None);

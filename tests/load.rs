@@ -317,14 +317,15 @@ impl Shared {
         }
         match result {
             Ok(token) => {
-                if token.id != id || token.status != SignInTokenStatus::Revoked {
+                if token.sign_in_token_id() != id || token.status() != SignInTokenStatus::Revoked {
                     self.fail(format!(
                         "revoke of {id} answered {} with status {}",
-                        token.id, token.status
+                        token.sign_in_token_id(),
+                        token.status()
                     ));
                 }
                 match lock(&self.view).get_mut(id) {
-                    Some(seen) => seen.status = token.status,
+                    Some(seen) => seen.status = token.status(),
                     None => self.fail(format!("revoked {id}, which was never created")),
                 }
                 Ok(())

@@ -95,7 +95,7 @@ async fn revoke_is_retried_after_a_503() {
             .revoke_sign_in_token(&token.id)
             .await
             .expect("succeeds on the second attempt");
-        assert_eq!(revoked.status, SignInTokenStatus::Revoked);
+        assert_eq!(revoked.status(), SignInTokenStatus::Revoked);
         assert_eq!(server.request_counts().revoke, 2);
         assert_eq!(
             server.token(&token.id).expect("stored").status,
@@ -140,8 +140,9 @@ async fn create_cut_off_mid_response_is_not_retried_and_did_create() {
         match &err {
             Error::Transport(failure) => {
                 assert!(!failure.request_not_sent());
-                assert!(
-                    matches!(failure.get_ref(), clerk_hyper::Error::Io { .. }),
+                assert_eq!(
+                    failure.kind(),
+                    clerk_core::TransportErrorKind::Io,
                     "{:?}",
                     failure.get_ref()
                 );
@@ -178,19 +179,31 @@ async fn revoke_cut_off_mid_response_is_retried_and_succeeds() {
             .revoke_sign_in_token(&token.id)
             .await
             .expect("the retry succeeds");
-        assert_eq!(revoked.status, SignInTokenStatus::Revoked);
-        assert!(revoked.token.is_none() && revoked.url.is_none());
+        assert_eq!(revoked.status(), SignInTokenStatus::Revoked);
+        assert!(
+            revoked
+                .sign_in_token()
+                .expect("Clerk answered")
+                .token
+                .is_none()
+                && revoked
+                    .sign_in_token()
+                    .expect("Clerk answered")
+                    .url
+                    .is_none()
+        );
         assert_eq!(server.request_counts().revoke, 2);
     })
     .await;
 }
 
-/// When the revoke that was cut off had taken effect, the retry meets a
-/// token that is already revoked, and Clerk says so: the caller sees `400
-/// sign_in_token_cannot_be_revoked_code`, while the token is in fact
-/// revoked.
+/// Defect: when the revoke that was cut off had taken effect, the retry met
+/// a token that was already revoked, Clerk answered `400
+/// sign_in_token_cannot_be_revoked_code`, and the caller saw a failure while
+/// the token was in fact revoked. Now the call reports what happened: the
+/// token was revoked, by its earlier attempt.
 #[tokio::test]
-async fn revoke_cut_off_after_it_took_effect_retries_into_cannot_be_revoked() {
+async fn revoke_cut_off_after_it_took_effect_is_revoked_by_the_earlier_attempt() {
     bounded(async {
         let server = mock().await;
         let client = client(&server.base_url(), transport());
@@ -200,21 +213,32 @@ async fn revoke_cut_off_after_it_took_effect_retries_into_cannot_be_revoked() {
             .expect("create");
 
         server.drop_next(1);
-        let err = client
+        let revocation = client
             .revoke_sign_in_token(&token.id)
             .await
-            .expect_err("the retry finds it revoked");
+            .expect("the earlier attempt revoked it");
         assert_eq!(server.request_counts().revoke, 2, "it was retried");
-        assert_eq!(err.status(), Some(StatusCode::BAD_REQUEST));
-        assert_eq!(
-            err.codes().collect::<Vec<_>>(),
-            ["sign_in_token_cannot_be_revoked_code"]
-        );
-        assert!(err.to_string().contains("status is revoked"), "{err}");
+        assert!(revocation.by_earlier_attempt(), "{revocation:?}");
+        assert_eq!(revocation.sign_in_token_id(), token.id);
+        assert_eq!(revocation.status(), SignInTokenStatus::Revoked);
         assert_eq!(
             server.token(&token.id).expect("stored").status,
             TokenStatus::Revoked
         );
+
+        // The raw form returns Clerk's answer to the retry, flagged.
+        let other = client
+            .create_sign_in_token(&CreateSignInTokenRequest::new("user_dropped"))
+            .await
+            .expect("create");
+        server.drop_next(1);
+        let err = client
+            .revoke_sign_in_token_with_http_info(&other.id)
+            .await
+            .expect_err("the raw answer to the retry");
+        assert!(err.is_revoked_by_earlier_attempt(), "{err:?}");
+        assert_eq!(err.status(), Some(StatusCode::BAD_REQUEST));
+        assert!(err.to_string().contains("status is revoked"), "{err}");
     })
     .await;
 }

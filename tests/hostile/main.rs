@@ -67,16 +67,7 @@ fn async_client(case: &Case, hostile: &Hostile) -> Client<HyperTransport, TokioT
 }
 
 fn classify_async(called: &Called<clerk_hyper::Error>) -> Outcome {
-    use clerk_hyper::Error as H;
-    outcome::classify(called, |error| match error {
-        H::Timeout { .. } => Outcome::Timeout,
-        H::BodyTooLarge { .. } => Outcome::BodyTooLarge,
-        H::Protocol { .. } => Outcome::Protocol,
-        H::Io { .. } => Outcome::Io,
-        H::Connect { .. } => Outcome::Connect,
-        tls @ H::Tls { .. } => Outcome::Tls(outcome::cert_problem(tls)),
-        other => Outcome::Other(other.kind_str().to_owned()),
-    })
+    outcome::classify(called, outcome::of_send_error)
 }
 
 async fn run_async(case: Case) {

@@ -406,11 +406,16 @@ impl TransportSide {
     }
 
     /// clerk-hyper's wrapper (deadline, body cap, cleartext rule) around the
-    /// very hyper-util client [`RawSide`] uses (`HttpConnector`, no TLS or
-    /// proxy layer in the connection's I/O type): what the wrapper alone adds.
+    /// very connector [`RawSide`] uses (`HttpConnector`, no TLS or proxy
+    /// layer in the connection's I/O type), pooled with the same settings:
+    /// what the wrapper alone adds.
     pub fn bare(base_url: &str, protocol: Protocol, op: Op) -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
         Self {
-            transport: HyperTransport::from_client(http_client(protocol)),
+            transport: HyperTransport::builder()
+                .http2_prior_knowledge(protocol == Protocol::H2c)
+                .build_with_connector(connector),
             template: Template::new(base_url, op),
         }
     }

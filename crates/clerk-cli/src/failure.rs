@@ -5,8 +5,9 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::time::Duration;
 
+use clerk_core::TransportErrorKind;
 use clerk_core::{ApiError, Error, InvalidInput, SecretKeyError};
-use clerk_hyper::{Error as HyperError, ProxyFailure};
+use clerk_hyper::{Error as HyperError, ProxyError, ProxyFailure};
 
 use crate::ExitStatus;
 
@@ -110,9 +111,10 @@ pub(crate) fn invalid_input(e: &InvalidInput) -> Failure {
 /// | `Api` (Clerk's error body) | 1 |
 /// | `UnexpectedResponse` (any status without a Clerk error body) | 3 |
 /// | `Decode` (a success whose body does not fit) | 3 |
-/// | `Transport` with `InsecureScheme` or `InvalidRequest` (refused before connecting) | 2 |
-/// | `Transport` with `Proxy`, `Misconfigured` or `CleartextOrigin` (refused before connecting) | 2 |
-/// | `Transport` with any other kind (timeouts, connect, TLS, body too large, I/O, protocol) | 3 |
+/// | `Transport` of kind `InsecureScheme` or `InvalidRequest` (refused before connecting) | 2 |
+/// | `Transport` with a proxy `Misconfigured` or `CleartextOrigin` (refused before connecting) | 2 |
+/// | `Transport` of any other kind (timeouts, connect, TLS, body too large, I/O, protocol) | 3 |
+/// | `CallTimeout` (the whole-call deadline) | 3 |
 pub(crate) fn call(err: &Error<HyperError>, base_url: &str, attempts: u32) -> Failure {
     let after = if attempts > 1 {
         format!(" (after {attempts} attempts)")
@@ -138,29 +140,45 @@ pub(crate) fn call(err: &Error<HyperError>, base_url: &str, attempts: u32) -> Fa
         Error::Decode(e) => {
             Failure::no_answer(format!("no valid answer from {base_url}: {e}{after}"))
         }
-        Error::Transport(t) => match t.get_ref() {
-            HyperError::InsecureScheme { host, .. } => Failure::usage(format!(
-                "refusing to send the secret key over plain http to `{host}`, which is not a \
-                 loopback host: use an https --api-url (or --allow-insecure-http behind a \
-                 TLS-terminating proxy you trust); nothing was sent"
-            )),
-            HyperError::InvalidRequest { reason, .. } => Failure::usage(format!(
-                "cannot send to {base_url}: {reason}; nothing was sent"
-            )),
-            proxy @ HyperError::Proxy {
-                failure: ProxyFailure::Misconfigured | ProxyFailure::CleartextOrigin,
-                ..
-            } => Failure::usage(format!(
-                "cannot send to {base_url}: {}; nothing was sent",
-                with_sources(proxy)
-            )),
-            other => Failure::no_answer(format!(
-                "no answer from {base_url}: {}{after}",
-                with_sources(other)
-            )),
-        },
+        Error::Transport(t) => {
+            let e = t.get_ref();
+            let proxy = e.find::<ProxyError>().map(ProxyError::failure);
+            match (e.kind(), proxy) {
+                (_, Some(ProxyFailure::Misconfigured | ProxyFailure::CleartextOrigin)) => {
+                    Failure::usage(format!(
+                        "cannot send to {base_url}: {}; nothing was sent",
+                        with_sources(e)
+                    ))
+                }
+                (TransportErrorKind::InsecureScheme, _) => Failure::usage(format!(
+                    "refusing to send the secret key over plain http to `{}`, which is not a \
+                     loopback host: use an https --api-url (or --allow-insecure-http behind a \
+                     TLS-terminating proxy you trust); nothing was sent",
+                    host_of(base_url)
+                )),
+                (TransportErrorKind::InvalidRequest, _) => {
+                    Failure::usage(format!("cannot send to {base_url}: {e}; nothing was sent"))
+                }
+                _ => Failure::no_answer(format!(
+                    "no answer from {base_url}: {}{after}",
+                    with_sources(e)
+                )),
+            }
+        }
+        Error::CallTimeout(t) => {
+            Failure::no_answer(format!("no answer from {base_url}: {}", with_sources(&**t)))
+        }
         other => Failure::no_answer(format!("no valid answer from {base_url}: {other}{after}")),
     }
+}
+
+/// The host of `base_url`, for messages.
+fn host_of(base_url: &str) -> String {
+    base_url
+        .parse::<clerk_core::http::Uri>()
+        .ok()
+        .and_then(|uri| uri.host().map(str::to_owned))
+        .unwrap_or_else(|| base_url.to_owned())
 }
 
 /// Whether `base_url` (as clerk-core normalised it: `scheme://authority`

@@ -72,7 +72,7 @@ impl HttpTransport for LoggingTransport {
                     let _ = write!(
                         line,
                         "no response ({}), {}, trace id -",
-                        e.kind_str(),
+                        e.kind(),
                         millis(elapsed)
                     );
                 }

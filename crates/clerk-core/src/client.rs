@@ -5,8 +5,9 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::config::{Config, ConfigBuilder};
-use crate::error::{Error, InvalidInput, TransportFailure};
-use crate::model::{ApiResponse, CreateSignInTokenRequest, SignInToken};
+use crate::error::{CallTimeout, Error, InvalidInput, TransportFailure};
+use crate::limits::{CallDeadline, DEFAULT_CALL_TIMEOUT};
+use crate::model::{ApiResponse, CreateSignInTokenRequest, Revocation, SignInToken};
 use crate::retry::{Jitter, Operation, RetryDecision, RetryPolicy};
 use crate::secret::SecretKey;
 use crate::timer::{BlockingTimer, NoTimer, ThreadSleep, Timer};
@@ -87,6 +88,7 @@ impl Client<(), NoTimer> {
         ClientBuilder {
             config: Config::builder(secret_key),
             retry: RetryPolicy::default(),
+            call_timeout: Some(DEFAULT_CALL_TIMEOUT),
             timer: TimerUnset,
         }
     }
@@ -106,9 +108,14 @@ impl<T, S: Timer> Client<T, S> {
     pub fn new(config: Config, transport: T, timer: S) -> Self {
         let retry = honest(RetryPolicy::default(), &timer);
         Self {
+            core: Core::new(
+                config,
+                retry,
+                timer.random_seed(),
+                Some(DEFAULT_CALL_TIMEOUT),
+            ),
             transport,
             timer,
-            core: Core::new(config, retry),
         }
     }
 
@@ -125,6 +132,21 @@ impl<T, S: Timer> Client<T, S> {
     /// ```
     pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
         self.core.retry = honest(retry, &self.timer);
+        self
+    }
+
+    /// Replaces the whole-call deadline (see
+    /// [`ClientBuilder::call_timeout`]); `None` turns it off.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use clerk_core::{Client, Config, NoTimer, SecretKey};
+    /// let client = Client::new(Config::new(SecretKey::new("sk_test_x").unwrap()), (), NoTimer)
+    ///     .with_call_timeout(Duration::from_secs(5));
+    /// assert_eq!(client.call_timeout(), Some(Duration::from_secs(5)));
+    /// ```
+    pub fn with_call_timeout(mut self, call_timeout: impl Into<Option<Duration>>) -> Self {
+        self.core.call_timeout = call_timeout.into();
         self
     }
 }
@@ -184,6 +206,18 @@ impl<T, S> Client<T, S> {
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.core.retry
     }
+
+    /// The whole-call deadline: attempts and the waits between them
+    /// together (default [`DEFAULT_CALL_TIMEOUT`], 30 s).
+    ///
+    /// ```
+    /// use clerk_core::{Client, Config, NoTimer, SecretKey, DEFAULT_CALL_TIMEOUT};
+    /// let client = Client::new(Config::new(SecretKey::new("sk_test_x").unwrap()), (), NoTimer);
+    /// assert_eq!(client.call_timeout(), Some(DEFAULT_CALL_TIMEOUT));
+    /// ```
+    pub fn call_timeout(&self) -> Option<Duration> {
+        self.core.call_timeout
+    }
 }
 
 impl<T: HttpTransport, S: Timer> Client<T, S> {
@@ -229,31 +263,37 @@ impl<T: HttpTransport, S: Timer> Client<T, S> {
     /// Revokes a pending sign-in token
     /// (`POST /sign_in_tokens/{sign_in_token_id}/revoke`).
     ///
-    /// Retried on 408, 429, 5xx and transport failures. One consequence: if
-    /// the first attempt took effect but its answer was lost, the retry meets
-    /// a token that is no longer pending and returns Clerk's 400
-    /// `sign_in_token_cannot_be_revoked_code`. The token is then revoked (or
-    /// was accepted meanwhile); its long message names the status.
+    /// Retried on 408, 429, 5xx and transport failures. When an attempt took
+    /// effect but its answer was lost, the retry meets a token that is
+    /// already revoked and Clerk answers `400
+    /// sign_in_token_cannot_be_revoked_code`; that is this call's success,
+    /// returned as [`Revocation::RevokedByEarlierAttempt`]. A token that was
+    /// accepted or had expired is still an [`Error::Api`].
     ///
     /// ```
     /// use clerk_core::{test_util::MockTransport, Client, SecretKey, SignInTokenStatus};
     /// let transport = MockTransport::new();
     /// transport.push_json(200, r#"{"object":"sign_in_token","id":"sit_1","status":"revoked","user_id":"u","url":null,"created_at":1,"updated_at":2}"#);
     /// let client = Client::builder(SecretKey::new("sk_test_x").unwrap()).without_retries().build(&transport).unwrap();
-    /// let token = futures_executor::block_on(client.revoke_sign_in_token("sit_1")).unwrap();
-    /// assert_eq!(token.status, SignInTokenStatus::Revoked);
+    /// let revoked = futures_executor::block_on(client.revoke_sign_in_token("sit_1")).unwrap();
+    /// assert_eq!(revoked.status(), SignInTokenStatus::Revoked);
+    /// assert_eq!(revoked.sign_in_token().unwrap().id, "sit_1");
     /// ```
     pub async fn revoke_sign_in_token(
         &self,
         sign_in_token_id: &str,
-    ) -> Result<SignInToken, Error<T::Error>> {
-        self.revoke_sign_in_token_with_http_info(sign_in_token_id)
-            .await
-            .map(|r| r.data)
+    ) -> Result<Revocation, Error<T::Error>> {
+        revocation(
+            sign_in_token_id,
+            self.revoke_sign_in_token_with_http_info(sign_in_token_id)
+                .await,
+        )
     }
 
     /// Like [`revoke_sign_in_token`](Self::revoke_sign_in_token), with the
-    /// status and headers of the final response.
+    /// status and headers of the final response. Here the answer to a retry
+    /// that found the token revoked by an earlier attempt stays an
+    /// [`Error::Api`], flagged by [`Error::is_revoked_by_earlier_attempt`].
     ///
     /// ```
     /// use clerk_core::{test_util::MockTransport, Client, SecretKey};
@@ -279,26 +319,110 @@ impl<T: HttpTransport, S: Timer> Client<T, S> {
         build: impl Fn() -> Result<HttpRequest, InvalidInput>,
     ) -> Result<ApiResponse<SignInToken>, Error<T::Error>> {
         let call = trace::Call::start(operation);
-        let mut attempts = 0;
-        let result = call
-            .instrument(async {
-                loop {
-                    let sent = self.transport.send(build()?).await;
-                    attempts += 1;
-                    match self.core.next(operation, attempts - 1, sent) {
-                        Next::Return(result) => return result,
-                        Next::Wait(wait, why) => {
-                            call.retry(attempts, &why, wait);
-                            self.timer.sleep(wait).await;
-                        }
+        let mut state = CallState::new(self.timer.now());
+        let has_clock = state.started.is_some();
+        let run = async {
+            loop {
+                let mut request = build()?;
+                self.core.stamp(&mut request, &state, self.timer.now());
+                let sent = self.transport.send(request).await;
+                state.attempts += 1;
+                match self
+                    .core
+                    .next(operation, &mut state, sent, self.timer.now())
+                {
+                    Next::Return(result) => return result,
+                    Next::Wait(wait, why) => {
+                        call.retry(state.attempts, &why, wait);
+                        self.timer.sleep(wait).await;
                     }
                 }
-            })
-            .await;
-        call.finish(attempts, self.core.secret(), &result);
+            }
+        };
+        let result = match self.core.call_timeout {
+            // Without a clock the client cannot hand each attempt what is
+            // left of the call, nor weigh a wait against it: the whole call
+            // races one sleep instead.
+            Some(budget) if !has_clock && self.timer.can_sleep() => {
+                let raced = call.instrument(within(self.timer.sleep(budget), run)).await;
+                raced.unwrap_or_else(|| {
+                    Err(Error::CallTimeout(Box::new(CallTimeout::new(
+                        budget,
+                        state.attempts + 1,
+                    ))))
+                })
+            }
+            _ => call.instrument(run).await,
+        };
+        call.finish(state.attempts, self.core.secret(), &result);
         result
     }
 }
+
+/// `fut`, unless `deadline` completes first (`None`).
+async fn within<F: std::future::Future>(
+    deadline: impl std::future::Future<Output = ()>,
+    fut: F,
+) -> Option<F::Output> {
+    let mut fut = std::pin::pin!(fut);
+    let mut deadline = std::pin::pin!(deadline);
+    std::future::poll_fn(|cx| {
+        if let std::task::Poll::Ready(out) = fut.as_mut().poll(cx) {
+            return std::task::Poll::Ready(Some(out));
+        }
+        deadline.as_mut().poll(cx).map(|()| None)
+    })
+    .await
+}
+
+/// The one-line revoke's answer: a retry that found the token revoked by an
+/// earlier attempt of the same call is that call's success.
+fn revocation<E>(
+    sign_in_token_id: &str,
+    result: Result<ApiResponse<SignInToken>, Error<E>>,
+) -> Result<Revocation, Error<E>> {
+    match result {
+        Ok(response) => Ok(Revocation::Revoked(response.data)),
+        Err(Error::Api(answer)) if answer.revoked_by_earlier_attempt() => {
+            Ok(Revocation::RevokedByEarlierAttempt {
+                sign_in_token_id: sign_in_token_id.to_owned(),
+                answer,
+            })
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// What one call has learnt so far.
+struct CallState {
+    /// The clock when the call started; `None` without a clock.
+    started: Option<Duration>,
+    /// Attempts sent so far.
+    attempts: u32,
+    /// Whether an attempt failed in a way that may have reached Clerk and
+    /// taken effect (its answer lost, or a 5xx).
+    may_have_acted: bool,
+}
+
+impl CallState {
+    fn new(started: Option<Duration>) -> Self {
+        Self {
+            started,
+            attempts: 0,
+            may_have_acted: false,
+        }
+    }
+
+    /// Time since the call started, when there is a clock.
+    fn elapsed(&self, now: Option<Duration>) -> Option<Duration> {
+        Some(now?.saturating_sub(self.started?))
+    }
+}
+
+/// How much sooner than the call's deadline an attempt's timeout may be
+/// seen and still count as that deadline: the transport's timer and the
+/// client's clock round differently (whole milliseconds in JavaScript).
+const DEADLINE_SLACK: Duration = Duration::from_millis(5);
 
 /// What both clients share, and the one step of their loop that does no I/O:
 /// read the attempt's outcome, then return it or decide how long to wait.
@@ -307,6 +431,7 @@ struct Core {
     config: Config,
     retry: RetryPolicy,
     jitter: Jitter,
+    call_timeout: Option<Duration>,
 }
 
 // A stack temporary handed straight back to the caller: boxing the large
@@ -319,11 +444,12 @@ enum Next<E> {
 }
 
 impl Core {
-    fn new(config: Config, retry: RetryPolicy) -> Self {
+    fn new(config: Config, retry: RetryPolicy, seed: u64, call_timeout: Option<Duration>) -> Self {
         Self {
             config,
             retry,
-            jitter: Jitter::new(),
+            jitter: Jitter::seeded(seed),
+            call_timeout,
         }
     }
 
@@ -332,13 +458,26 @@ impl Core {
         self.config.secret_key().expose_secret()
     }
 
+    /// Hands the attempt what is left of the call's deadline (the whole of
+    /// it when there is no clock), for the transport to end the attempt by
+    /// then.
+    fn stamp(&self, request: &mut HttpRequest, state: &CallState, now: Option<Duration>) {
+        if let Some(budget) = self.call_timeout {
+            let spent = state.elapsed(now).unwrap_or(Duration::ZERO);
+            request
+                .extensions_mut()
+                .insert(CallDeadline::new(budget.saturating_sub(spent)));
+        }
+    }
+
     fn next<E: TransportError>(
         &self,
         operation: Operation,
-        retries_done: u32,
+        state: &mut CallState,
         sent: Result<HttpResponse, E>,
+        now: Option<Duration>,
     ) -> Next<E> {
-        let error = match sent {
+        let mut error = match sent {
             Ok(response) => match response::sign_in_token(&response) {
                 Ok(data) => {
                     let (parts, _) = response.into_parts();
@@ -348,13 +487,59 @@ impl Core {
             },
             Err(e) => Error::Transport(TransportFailure::new(e)),
         };
+        if operation == Operation::RevokeSignInToken && state.may_have_acted {
+            if let Error::Api(api) = &mut error {
+                if api.says_already_revoked() {
+                    api.revoked_by_earlier_attempt = true;
+                    return Next::Return(Err(error));
+                }
+            }
+        }
+        state.may_have_acted |= may_have_acted(&error);
+        let elapsed = state.elapsed(now);
+        if let (Some(budget), Some(elapsed)) = (self.call_timeout, elapsed) {
+            if elapsed + DEADLINE_SLACK >= budget {
+                if let Error::Transport(failure) = error {
+                    if failure.is_timeout() {
+                        let timeout = CallTimeout::new(budget, state.attempts);
+                        return Next::Return(Err(Error::CallTimeout(Box::new(
+                            timeout.with_failure(failure),
+                        ))));
+                    }
+                    error = Error::Transport(failure);
+                }
+            }
+        }
+        let retries_done = state.attempts.saturating_sub(1);
         match self
             .retry
             .decide(operation, retries_done, &error, self.jitter.next())
         {
-            RetryDecision::Retry(wait) => Next::Wait(wait, trace::Retry::of(&error)),
+            RetryDecision::Retry(wait) => {
+                // A wait that ends past the call's deadline leaves no time
+                // for the attempt after it: return now.
+                if let (Some(budget), Some(elapsed)) = (self.call_timeout, elapsed) {
+                    if elapsed.saturating_add(wait) >= budget {
+                        return Next::Return(Err(error));
+                    }
+                }
+                Next::Wait(wait, trace::Retry::of(&error))
+            }
             RetryDecision::Stop => Next::Return(Err(error)),
         }
+    }
+}
+
+/// Whether a failed attempt may have reached Clerk and taken effect: a
+/// transport failure not known to be unsent (the answer was lost), or a 5xx
+/// (Clerk, or a proxy in front of it, failed after the request arrived).
+fn may_have_acted<E>(error: &Error<E>) -> bool {
+    match error {
+        Error::Transport(t) => !t.request_not_sent(),
+        Error::Api(_) | Error::UnexpectedResponse(_) => {
+            error.status().is_some_and(|s| s.is_server_error())
+        }
+        _ => false,
     }
 }
 
@@ -377,6 +562,7 @@ impl Core {
 pub struct ClientBuilder<S = TimerUnset> {
     config: ConfigBuilder,
     retry: RetryPolicy,
+    call_timeout: Option<Duration>,
     timer: S,
 }
 
@@ -461,8 +647,31 @@ impl<S> ClientBuilder<S> {
         ClientBuilder {
             config: self.config,
             retry: self.retry,
+            call_timeout: self.call_timeout,
             timer,
         }
+    }
+
+    /// The deadline on a whole call: every attempt and the waits between
+    /// them (default [`DEFAULT_CALL_TIMEOUT`], 30 s; `None` for none, when
+    /// each attempt's own deadline and the retry policy are bound enough).
+    ///
+    /// Each attempt is handed what is left of it ([`CallDeadline`]), and
+    /// every transport ends the attempt by then; a wait that would end past
+    /// it is not started, and the last error is returned instead. An attempt
+    /// cut short by it fails with [`Error::CallTimeout`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let client = clerk_core::Client::builder(clerk_core::SecretKey::new("sk_test_x").unwrap())
+    ///     .call_timeout(Duration::from_secs(8))
+    ///     .build_blocking(())
+    ///     .unwrap();
+    /// assert_eq!(client.call_timeout(), Some(Duration::from_secs(8)));
+    /// ```
+    pub fn call_timeout(mut self, call_timeout: impl Into<Option<Duration>>) -> Self {
+        self.call_timeout = call_timeout.into();
+        self
     }
 
     /// Builds an async client that makes one attempt per call and never
@@ -479,6 +688,7 @@ impl<S> ClientBuilder<S> {
         ClientBuilder {
             config: self.config,
             retry: RetryPolicy::never(),
+            call_timeout: self.call_timeout,
             timer: NoTimer,
         }
     }
@@ -491,7 +701,12 @@ impl<S> ClientBuilder<S> {
         Ok(BlockingClient {
             transport,
             timer: ThreadSleep,
-            core: Core::new(self.config.build()?, self.retry),
+            core: Core::new(
+                self.config.build()?,
+                self.retry,
+                ThreadSleep.random_seed(),
+                self.call_timeout,
+            ),
         })
     }
 }
@@ -503,7 +718,12 @@ impl<S: Timer> ClientBuilder<S> {
     /// See [`Client`] for an example.
     pub fn build<T>(self, transport: T) -> Result<Client<T, S>, InvalidInput> {
         Ok(Client {
-            core: Core::new(self.config.build()?, honest(self.retry, &self.timer)),
+            core: Core::new(
+                self.config.build()?,
+                honest(self.retry, &self.timer),
+                self.timer.random_seed(),
+                self.call_timeout,
+            ),
             transport,
             timer: self.timer,
         })
@@ -563,7 +783,12 @@ impl<T> BlockingClient<T> {
         Self {
             transport,
             timer: ThreadSleep,
-            core: Core::new(config, RetryPolicy::default()),
+            core: Core::new(
+                config,
+                RetryPolicy::default(),
+                ThreadSleep.random_seed(),
+                Some(DEFAULT_CALL_TIMEOUT),
+            ),
         }
     }
 }
@@ -578,11 +803,38 @@ impl<T, B> BlockingClient<T, B> {
     /// # let _ = client;
     /// ```
     pub fn with_timer<B2: BlockingTimer>(self, timer: B2) -> BlockingClient<T, B2> {
+        let mut core = self.core;
+        core.jitter = Jitter::seeded(timer.random_seed());
         BlockingClient {
             transport: self.transport,
             timer,
-            core: self.core,
+            core,
         }
+    }
+
+    /// Replaces the whole-call deadline (see
+    /// [`ClientBuilder::call_timeout`]); `None` turns it off.
+    ///
+    /// ```
+    /// use clerk_core::{BlockingClient, Config, SecretKey};
+    /// let client = BlockingClient::new(Config::new(SecretKey::new("sk_test_x").unwrap()), ())
+    ///     .with_call_timeout(None);
+    /// assert_eq!(client.call_timeout(), None);
+    /// ```
+    pub fn with_call_timeout(mut self, call_timeout: impl Into<Option<Duration>>) -> Self {
+        self.core.call_timeout = call_timeout.into();
+        self
+    }
+
+    /// The whole-call deadline; see [`Client::call_timeout`].
+    ///
+    /// ```
+    /// use clerk_core::{BlockingClient, Config, SecretKey};
+    /// let client = BlockingClient::new(Config::new(SecretKey::new("sk_test_x").unwrap()), ());
+    /// assert_eq!(client.call_timeout(), Some(clerk_core::DEFAULT_CALL_TIMEOUT));
+    /// ```
+    pub fn call_timeout(&self) -> Option<Duration> {
+        self.core.call_timeout
     }
 
     /// Replaces the retry policy.
@@ -675,9 +927,11 @@ impl<T: BlockingHttpTransport, B: BlockingTimer> BlockingClient<T, B> {
     pub fn revoke_sign_in_token(
         &self,
         sign_in_token_id: &str,
-    ) -> Result<SignInToken, Error<T::Error>> {
-        self.revoke_sign_in_token_with_http_info(sign_in_token_id)
-            .map(|r| r.data)
+    ) -> Result<Revocation, Error<T::Error>> {
+        revocation(
+            sign_in_token_id,
+            self.revoke_sign_in_token_with_http_info(sign_in_token_id),
+        )
     }
 
     /// Revokes a pending sign-in token, with the status and headers.
@@ -704,21 +958,26 @@ impl<T: BlockingHttpTransport, B: BlockingTimer> BlockingClient<T, B> {
         build: impl Fn() -> Result<HttpRequest, InvalidInput>,
     ) -> Result<ApiResponse<SignInToken>, Error<T::Error>> {
         let call = trace::Call::start(operation);
-        let mut attempts = 0;
+        let mut state = CallState::new(self.timer.now());
         let result = call.in_scope(|| {
             loop {
-                let sent = self.transport.send(build()?);
-                attempts += 1;
-                match self.core.next(operation, attempts - 1, sent) {
+                let mut request = build()?;
+                self.core.stamp(&mut request, &state, self.timer.now());
+                let sent = self.transport.send(request);
+                state.attempts += 1;
+                match self
+                    .core
+                    .next(operation, &mut state, sent, self.timer.now())
+                {
                     Next::Return(result) => return result,
                     Next::Wait(wait, why) => {
-                        call.retry(attempts, &why, wait);
+                        call.retry(state.attempts, &why, wait);
                         self.timer.sleep(wait);
                     }
                 }
             }
         });
-        call.finish(attempts, self.core.secret(), &result);
+        call.finish(state.attempts, self.core.secret(), &result);
         result
     }
 }

@@ -49,6 +49,11 @@ pub enum Error<E = Infallible> {
     /// The input was refused before any request existed.
     #[error(transparent)]
     InvalidInput(#[from] InvalidInput),
+    /// The call's whole deadline (attempts and the waits between them, see
+    /// [`ClientBuilder::call_timeout`](crate::ClientBuilder::call_timeout))
+    /// passed while an attempt was under way.
+    #[error(transparent)]
+    CallTimeout(Box<CallTimeout<E>>),
 }
 
 impl<E> Error<E> {
@@ -63,7 +68,7 @@ impl<E> Error<E> {
             Error::Api(e) => Some(e.status),
             Error::UnexpectedResponse(e) => Some(e.status),
             Error::Decode(e) => Some(e.status),
-            Error::Transport(_) | Error::InvalidInput(_) => None,
+            Error::Transport(_) | Error::InvalidInput(_) | Error::CallTimeout(_) => None,
         }
     }
 
@@ -93,7 +98,7 @@ impl<E> Error<E> {
             Error::Api(e) => e.clerk_trace_id.as_deref(),
             Error::UnexpectedResponse(e) => e.clerk_trace_id.as_deref(),
             Error::Decode(e) => e.clerk_trace_id.as_deref(),
-            Error::Transport(_) | Error::InvalidInput(_) => None,
+            Error::Transport(_) | Error::InvalidInput(_) | Error::CallTimeout(_) => None,
         }
     }
 
@@ -143,7 +148,7 @@ impl<E> Error<E> {
             Error::Api(_) | Error::UnexpectedResponse(_) => {
                 self.status().is_some_and(retryable_status)
             }
-            Error::Decode(_) | Error::InvalidInput(_) => false,
+            Error::Decode(_) | Error::InvalidInput(_) | Error::CallTimeout(_) => false,
         }
     }
 
@@ -157,19 +162,52 @@ impl<E> Error<E> {
     pub fn is_request_not_sent(&self) -> bool {
         match self {
             Error::Transport(t) => t.request_not_sent,
+            Error::CallTimeout(t) => t.source.as_ref().is_some_and(|s| s.request_not_sent),
             Error::InvalidInput(_) => true,
             _ => false,
         }
     }
 
-    /// `true` when the transport timed out.
+    /// `true` when the transport timed out, or the call's whole deadline
+    /// passed.
     ///
     /// ```
     /// let err: clerk_core::Error = clerk_core::InvalidInput::new("user_id", "empty").into();
     /// assert!(!err.is_timeout());
     /// ```
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Error::Transport(t) if t.timeout)
+        matches!(self, Error::Transport(t) if t.timeout) || matches!(self, Error::CallTimeout(_))
+    }
+
+    /// The kind of transport failure, when the transport failed (or its
+    /// attempt was cut short by the call's deadline).
+    ///
+    /// ```
+    /// use clerk_core::{Error, SendError, TransportErrorKind, TransportFailure};
+    /// let err: Error<SendError> =
+    ///     Error::Transport(TransportFailure::new(SendError::body_too_large(8)));
+    /// assert_eq!(err.transport_kind(), Some(TransportErrorKind::BodyTooLarge));
+    /// ```
+    pub fn transport_kind(&self) -> Option<crate::TransportErrorKind> {
+        match self {
+            Error::Transport(t) => Some(t.kind),
+            Error::CallTimeout(t) => t.source.as_ref().map(|s| s.kind),
+            _ => None,
+        }
+    }
+
+    /// `true` when a revoke's retry met `400 sign_in_token_cannot_be_revoked_code`
+    /// for a token that an earlier attempt of the same call may have revoked
+    /// (its answer was lost) and that Clerk says is revoked: the token is
+    /// revoked, and this is not a refusal. See
+    /// [`ApiError::revoked_by_earlier_attempt`].
+    ///
+    /// ```
+    /// let err: clerk_core::Error = clerk_core::InvalidInput::new("user_id", "empty").into();
+    /// assert!(!err.is_revoked_by_earlier_attempt());
+    /// ```
+    pub fn is_revoked_by_earlier_attempt(&self) -> bool {
+        matches!(self, Error::Api(api) if api.revoked_by_earlier_attempt)
     }
 
     /// The Clerk error, if this is one.
@@ -202,6 +240,11 @@ impl Error<Infallible> {
             Error::UnexpectedResponse(e) => Error::UnexpectedResponse(e),
             Error::Decode(e) => Error::Decode(e),
             Error::InvalidInput(e) => Error::InvalidInput(e),
+            Error::CallTimeout(t) => Error::CallTimeout(Box::new(CallTimeout {
+                after: t.after,
+                attempts: t.attempts,
+                source: None,
+            })),
         }
     }
 }
@@ -218,8 +261,8 @@ pub(crate) fn retryable_status(status: StatusCode) -> bool {
 ///
 /// ```
 /// use std::error::Error;
-/// use clerk_core::{TransportFailure, GenericTransportError};
-/// let f = TransportFailure::new(GenericTransportError::new("refused").not_sent());
+/// use clerk_core::{SendError, TransportErrorKind, TransportFailure};
+/// let f = TransportFailure::new(SendError::new(TransportErrorKind::Connect, "refused"));
 /// assert!(f.request_not_sent());
 /// assert_eq!(f.to_string(), "transport failed before the request was sent");
 /// assert_eq!(f.source().unwrap().to_string(), "refused");
@@ -228,6 +271,7 @@ pub(crate) fn retryable_status(status: StatusCode) -> bool {
 #[error("transport failed{}", if *.request_not_sent { " before the request was sent" } else { "" })]
 pub struct TransportFailure<E> {
     source: E,
+    kind: crate::TransportErrorKind,
     request_not_sent: bool,
     timeout: bool,
     permanent: bool,
@@ -242,6 +286,7 @@ impl<E: crate::TransportError> TransportFailure<E> {
     /// ```
     pub fn new(source: E) -> Self {
         Self {
+            kind: source.kind(),
             request_not_sent: source.is_request_not_sent(),
             timeout: source.is_timeout(),
             permanent: source.is_permanent(),
@@ -251,6 +296,16 @@ impl<E: crate::TransportError> TransportFailure<E> {
 }
 
 impl<E> TransportFailure<E> {
+    /// The kind of failure, as the transport classified it.
+    ///
+    /// ```
+    /// let f = clerk_core::TransportFailure::new(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+    /// assert_eq!(f.kind(), clerk_core::TransportErrorKind::Connect);
+    /// ```
+    pub fn kind(&self) -> crate::TransportErrorKind {
+        self.kind
+    }
+
     /// Whether the request is known not to have left.
     ///
     /// ```
@@ -274,8 +329,8 @@ impl<E> TransportFailure<E> {
     /// Whether sending again cannot help.
     ///
     /// ```
-    /// use clerk_core::{GenericTransportError, TransportFailure};
-    /// assert!(TransportFailure::new(GenericTransportError::new("x").permanent()).is_permanent());
+    /// use clerk_core::{SendError, TransportFailure};
+    /// assert!(TransportFailure::new(SendError::insecure_scheme("example.com")).is_permanent());
     /// ```
     pub fn is_permanent(&self) -> bool {
         self.permanent
@@ -299,6 +354,77 @@ impl<E> TransportFailure<E> {
     /// ```
     pub fn into_inner(self) -> E {
         self.source
+    }
+}
+
+/// The call's whole deadline passed while an attempt was under way; the
+/// attempt was given up. Its request may have reached Clerk (unless
+/// [`source`](std::error::Error::source), the attempt's own failure when the
+/// transport reported one, says it was not sent).
+///
+/// ```
+/// use std::time::Duration;
+/// use clerk_core::{CallTimeout, Error};
+/// let err: Error = Error::CallTimeout(Box::new(CallTimeout::new(Duration::from_secs(30), 2)));
+/// assert!(err.is_timeout());
+/// assert!(!err.is_retryable());
+/// assert_eq!(err.to_string(), "the call's deadline of 30000 ms passed during attempt 2");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[error("the call's deadline of {} passed during attempt {attempts}", crate::send_error::Millis(*.after))]
+pub struct CallTimeout<E = Infallible> {
+    after: Duration,
+    attempts: u32,
+    #[source]
+    source: Option<TransportFailure<E>>,
+}
+
+impl<E> CallTimeout<E> {
+    /// The deadline `after` passed during attempt number `attempts`.
+    ///
+    /// See [`CallTimeout`] for an example.
+    pub fn new(after: Duration, attempts: u32) -> Self {
+        Self {
+            after,
+            attempts,
+            source: None,
+        }
+    }
+
+    pub(crate) fn with_failure(mut self, failure: TransportFailure<E>) -> Self {
+        self.source = Some(failure);
+        self
+    }
+
+    /// The call's deadline.
+    ///
+    /// ```
+    /// let t = clerk_core::CallTimeout::<std::convert::Infallible>::new(std::time::Duration::from_secs(3), 1);
+    /// assert_eq!(t.after().as_secs(), 3);
+    /// ```
+    pub fn after(&self) -> Duration {
+        self.after
+    }
+
+    /// How many attempts were started, the one cut short included.
+    ///
+    /// ```
+    /// let t = clerk_core::CallTimeout::<std::convert::Infallible>::new(std::time::Duration::from_secs(3), 2);
+    /// assert_eq!(t.attempts(), 2);
+    /// ```
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// The transport's failure of the attempt that was cut short, when the
+    /// transport ended it itself (at the deadline the client handed it).
+    ///
+    /// ```
+    /// let t = clerk_core::CallTimeout::<std::convert::Infallible>::new(std::time::Duration::from_secs(3), 2);
+    /// assert!(t.transport_failure().is_none());
+    /// ```
+    pub fn transport_failure(&self) -> Option<&TransportFailure<E>> {
+        self.source.as_ref()
     }
 }
 
@@ -497,6 +623,7 @@ pub struct ApiError {
     pub(crate) clerk_trace_id: Option<String>,
     pub(crate) timing: ResponseTiming,
     pub(crate) headers: HeaderNamesOnly,
+    pub(crate) revoked_by_earlier_attempt: bool,
 }
 
 /// Response headers whose `Debug` lists the names only: a value such as a
@@ -563,6 +690,47 @@ impl ApiError {
     /// See [`ApiError`] for an example.
     pub fn retry_after(&self) -> Option<RetryAfter> {
         self.timing.retry_after
+    }
+
+    /// `true` when this is the answer to a revoke's retry, Clerk says the
+    /// token cannot be revoked because it *is revoked*, and an earlier
+    /// attempt of the same call may have reached Clerk (its answer was lost:
+    /// the connection dropped, the deadline passed, a 5xx). Then that
+    /// earlier attempt revoked the token: the call achieved what it was for.
+    ///
+    /// `Client::revoke_sign_in_token` turns such an answer into
+    /// [`Revocation::RevokedByEarlierAttempt`](crate::Revocation::RevokedByEarlierAttempt);
+    /// the `_with_http_info` form returns it as this error, flagged. Clerk
+    /// names the token's status only in its message ("...because its status
+    /// is revoked"), so this reads it there; a token that was accepted or
+    /// expired meanwhile is a real refusal and is not flagged.
+    ///
+    /// ```
+    /// use clerk_core::{response, Error};
+    /// let reply = http::Response::builder()
+    ///     .status(400)
+    ///     .body(r#"{"errors":[{"message":"cannot revoke","long_message":"Sign in token cannot be revoked because its status is revoked.","code":"sign_in_token_cannot_be_revoked_code"}]}"#)
+    ///     .unwrap();
+    /// let Err(Error::Api(api)) = response::sign_in_token(&reply) else { panic!() };
+    /// // Read on its own, the answer is a refusal; only a client that lost an
+    /// // earlier attempt's answer flags it.
+    /// assert!(!api.revoked_by_earlier_attempt());
+    /// ```
+    pub fn revoked_by_earlier_attempt(&self) -> bool {
+        self.revoked_by_earlier_attempt
+    }
+
+    /// Whether this is Clerk's "cannot be revoked because its status is
+    /// revoked" answer.
+    pub(crate) fn says_already_revoked(&self) -> bool {
+        self.status == StatusCode::BAD_REQUEST
+            && self.errors.iter().any(|e| {
+                e.code == "sign_in_token_cannot_be_revoked_code"
+                    && [e.long_message.as_deref(), Some(e.message.as_str())]
+                        .into_iter()
+                        .flatten()
+                        .any(|text| text.to_ascii_lowercase().contains("status is revoked"))
+            })
     }
 }
 
@@ -758,5 +926,67 @@ impl fmt::Display for DisplayStatus {
             Some(reason) => write!(f, "{} {}", self.0.as_u16(), reason),
             None => write!(f, "{}", self.0.as_u16()),
         }
+    }
+}
+
+/// A transport or a client could not be built: the one build error of every
+/// adapter crate (an unusable root certificate, a reqwest client that cannot
+/// start, invalid client settings).
+///
+/// ```
+/// use std::error::Error as _;
+/// let err = clerk_core::BuildError::from(clerk_core::InvalidInput::new("base_url", "not a URL"));
+/// assert_eq!(err.to_string(), "the client's settings are invalid");
+/// assert_eq!(err.invalid_input().unwrap().field(), "base_url");
+/// assert!(err.source().is_some());
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct BuildError {
+    message: Cow<'static, str>,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl BuildError {
+    /// A build failure described by `message`.
+    ///
+    /// ```
+    /// let err = clerk_core::BuildError::new("no root certificates");
+    /// assert_eq!(err.to_string(), "no root certificates");
+    /// ```
+    pub fn new(message: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// Keeps `source` as the cause.
+    ///
+    /// ```
+    /// use std::error::Error as _;
+    /// let err = clerk_core::BuildError::new("bad certificate").with_source(std::io::Error::other("eof"));
+    /// assert_eq!(err.source().unwrap().to_string(), "eof");
+    /// ```
+    pub fn with_source(
+        mut self,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// The refused client setting, when that is what failed.
+    ///
+    /// See [`BuildError`] for an example.
+    pub fn invalid_input(&self) -> Option<&InvalidInput> {
+        self.source.as_deref()?.downcast_ref()
+    }
+}
+
+impl From<InvalidInput> for BuildError {
+    fn from(e: InvalidInput) -> Self {
+        Self::new("the client's settings are invalid").with_source(e)
     }
 }

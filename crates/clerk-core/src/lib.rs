@@ -59,14 +59,19 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod body;
 mod client;
 mod config;
+mod destination;
 mod error;
+mod failure_kind;
+mod limits;
 mod loopback;
 mod model;
 mod redact;
 mod retry;
 mod secret;
+mod send_error;
 mod timer;
 mod trace;
 mod transport;
@@ -76,24 +81,31 @@ pub mod response;
 #[cfg(feature = "test-util")]
 pub mod test_util;
 
+pub use body::BodyBuffer;
 pub use client::{BlockingClient, Client, ClientBuilder, TimerUnset};
 pub use config::{CLERK_API_VERSION, Config, ConfigBuilder, DEFAULT_API_VERSION, DEFAULT_BASE_URL};
+pub use destination::{Destination, check_request};
 pub use error::{
-    ApiError, ClerkError, DecodeError, Error, InvalidInput, RetryAfter, TransportFailure,
-    UnexpectedResponse,
+    ApiError, BuildError, CallTimeout, ClerkError, DecodeError, Error, InvalidInput, RetryAfter,
+    TransportFailure, UnexpectedResponse,
+};
+pub use failure_kind::TransportErrorKind;
+pub use limits::{
+    CallDeadline, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_REQUEST_TIMEOUT, TransportLimits,
 };
 pub use loopback::is_loopback_host;
 pub use model::{
-    ApiResponse, CreateSignInTokenRequest, SignInToken, SignInTokenStatus, UnixMillis,
+    ApiResponse, CreateSignInTokenRequest, Revocation, SignInToken, SignInTokenStatus, UnixMillis,
 };
 pub use response::CLERK_TRACE_ID;
 pub use retry::{Operation, RetryDecision, RetryPolicy};
 pub use secret::{SECRET_KEY_ENV, SecretKey, SecretKeyError, SecretString};
+pub use send_error::{ErrorSource, LocalSendError, SendError};
 pub use timer::{BlockingTimer, NoTimer, ThreadSleep, Timer};
 pub use transport::{
-    BlockingHttpTransport, BlockingTransportFn, BoxedResponseFuture, DynHttpTransport, ErrorSource,
-    GenericTransportError, HttpRequest, HttpResponse, HttpTransport, LocalTransportError,
-    TransportError, TransportFn, blocking_transport_fn, transport_fn,
+    BlockingHttpTransport, BlockingTransportFn, BoxedResponseFuture, DynHttpTransport, HttpRequest,
+    HttpResponse, HttpTransport, TransportError, TransportFn, blocking_transport_fn, transport_fn,
 };
 
 pub use bytes;

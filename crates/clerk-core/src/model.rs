@@ -462,3 +462,111 @@ impl<T> ApiResponse<T> {
         }
     }
 }
+
+/// What a revoke call achieved: what
+/// [`Client::revoke_sign_in_token`](crate::Client::revoke_sign_in_token)
+/// returns.
+///
+/// Almost always [`Revoked`](Self::Revoked), with Clerk's answer. When an
+/// attempt's answer was lost (the connection dropped after Clerk acted, or
+/// the deadline passed) the client retries, as revoking twice is harmless;
+/// but the retry then meets a token that is already revoked, and Clerk
+/// answers `400 sign_in_token_cannot_be_revoked_code`. That is the
+/// earlier attempt's success, not a refusal:
+/// [`RevokedByEarlierAttempt`](Self::RevokedByEarlierAttempt). A token that
+/// was accepted or expired meanwhile is still an error.
+///
+/// ```
+/// use clerk_core::{Revocation, SignInToken, SignInTokenStatus, UnixMillis};
+///
+/// fn describe(revocation: &Revocation) -> String {
+///     match revocation.sign_in_token() {
+///         Some(token) => format!("{} is {}", token.id, token.status),
+///         None => format!("{} was revoked by an earlier attempt", revocation.sign_in_token_id()),
+///     }
+/// }
+/// let mut token = SignInToken::new("sit_1", "user_1", UnixMillis::new(1));
+/// token.status = SignInTokenStatus::Revoked;
+/// assert_eq!(describe(&Revocation::Revoked(token)), "sit_1 is revoked");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Revocation {
+    /// Clerk revoked the token and answered with it (`status` is
+    /// `revoked`, `token` is absent).
+    Revoked(SignInToken),
+    /// An earlier attempt of this call revoked the token but its answer was
+    /// lost; the retry found the token revoked. Clerk's answer to the retry
+    /// is kept (its trace id, for support).
+    RevokedByEarlierAttempt {
+        /// The token's id, as the call was given it.
+        sign_in_token_id: String,
+        /// Clerk's `400 sign_in_token_cannot_be_revoked_code` to the retry.
+        answer: Box<crate::ApiError>,
+    },
+}
+
+impl Revocation {
+    /// The revoked token's id.
+    ///
+    /// See [`Revocation`] for an example.
+    pub fn sign_in_token_id(&self) -> &str {
+        match self {
+            Revocation::Revoked(token) => &token.id,
+            Revocation::RevokedByEarlierAttempt {
+                sign_in_token_id, ..
+            } => sign_in_token_id,
+        }
+    }
+
+    /// Clerk's answer with the token, when this attempt's answer came back.
+    ///
+    /// See [`Revocation`] for an example.
+    pub fn sign_in_token(&self) -> Option<&SignInToken> {
+        match self {
+            Revocation::Revoked(token) => Some(token),
+            Revocation::RevokedByEarlierAttempt { .. } => None,
+        }
+    }
+
+    /// The token Clerk answered with, when it did.
+    ///
+    /// ```
+    /// use clerk_core::{Revocation, SignInToken, UnixMillis};
+    /// let token = SignInToken::new("sit_1", "user_1", UnixMillis::new(1));
+    /// assert_eq!(Revocation::Revoked(token).into_sign_in_token().unwrap().id, "sit_1");
+    /// ```
+    pub fn into_sign_in_token(self) -> Option<SignInToken> {
+        match self {
+            Revocation::Revoked(token) => Some(token),
+            Revocation::RevokedByEarlierAttempt { .. } => None,
+        }
+    }
+
+    /// The token's status after the call: Clerk's answer, or `revoked` when
+    /// an earlier attempt did it.
+    ///
+    /// ```
+    /// use clerk_core::{Revocation, SignInToken, SignInTokenStatus, UnixMillis};
+    /// let mut token = SignInToken::new("sit_1", "user_1", UnixMillis::new(1));
+    /// token.status = SignInTokenStatus::Revoked;
+    /// assert_eq!(Revocation::Revoked(token).status(), SignInTokenStatus::Revoked);
+    /// ```
+    pub fn status(&self) -> SignInTokenStatus {
+        match self {
+            Revocation::Revoked(token) => token.status.clone(),
+            Revocation::RevokedByEarlierAttempt { .. } => SignInTokenStatus::Revoked,
+        }
+    }
+
+    /// Whether an earlier attempt of the call did the revoking.
+    ///
+    /// ```
+    /// use clerk_core::{Revocation, SignInToken, UnixMillis};
+    /// let token = SignInToken::new("sit_1", "user_1", UnixMillis::new(1));
+    /// assert!(!Revocation::Revoked(token).by_earlier_attempt());
+    /// ```
+    pub fn by_earlier_attempt(&self) -> bool {
+        matches!(self, Revocation::RevokedByEarlierAttempt { .. })
+    }
+}

@@ -116,6 +116,7 @@ pub fn sign_in_token<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<Sig
                 clerk_trace_id,
                 timing: timing(headers),
                 headers: crate::error::HeaderNamesOnly(headers.clone()),
+                revoked_by_earlier_attempt: false,
             })))
         }
         None => Err(unexpected(

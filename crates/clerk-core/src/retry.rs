@@ -68,6 +68,9 @@ pub enum RetryDecision {
 /// Default: 2 retries; exponential backoff with full jitter, starting at
 /// 500 ms and capped at 30 s; a `Retry-After` is honoured up to 30 s, and a
 /// longer one makes the client return the error at once rather than hang.
+/// A `Retry-After` wait gets up to 500 ms added at random (never less than
+/// the server asked): clients that met the same 429 do not all come back in
+/// the same instant.
 ///
 /// ```
 /// use std::time::Duration;
@@ -85,6 +88,7 @@ pub struct RetryPolicy {
     initial_backoff: Duration,
     max_backoff: Duration,
     max_retry_after: Duration,
+    retry_after_jitter: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -94,6 +98,7 @@ impl Default for RetryPolicy {
             initial_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
             max_retry_after: Duration::from_secs(30),
+            retry_after_jitter: Duration::from_millis(500),
         }
     }
 }
@@ -164,6 +169,28 @@ impl RetryPolicy {
         self
     }
 
+    /// The most added at random to a `Retry-After` wait (default 500 ms;
+    /// zero waits exactly what the server said).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let p = clerk_core::RetryPolicy::new().with_retry_after_jitter(Duration::ZERO);
+    /// assert_eq!(p.retry_after_jitter(), Duration::ZERO);
+    /// ```
+    pub fn with_retry_after_jitter(mut self, jitter: Duration) -> Self {
+        self.retry_after_jitter = jitter;
+        self
+    }
+
+    /// See [`with_retry_after_jitter`](Self::with_retry_after_jitter).
+    ///
+    /// ```
+    /// assert_eq!(clerk_core::RetryPolicy::default().retry_after_jitter().as_millis(), 500);
+    /// ```
+    pub fn retry_after_jitter(&self) -> Duration {
+        self.retry_after_jitter
+    }
+
     /// See [`with_max_retries`](Self::with_max_retries).
     ///
     /// ```
@@ -220,8 +247,9 @@ impl RetryPolicy {
 
     /// Decides what follows a failed attempt, `retries_done` retries into the
     /// call. `random` is any uniformly random `u64`; it picks the jittered
-    /// wait in `0..=ceiling` (full jitter), so that many clients that failed
-    /// together do not come back together.
+    /// wait in `0..=ceiling` (full jitter), or, after a `Retry-After`, the
+    /// extra in `0..=retry_after_jitter` added to it, so that many clients
+    /// that failed together do not come back together.
     ///
     /// ```
     /// use std::time::Duration;
@@ -263,31 +291,33 @@ impl RetryPolicy {
             return if wait > self.max_retry_after {
                 RetryDecision::Stop
             } else {
-                RetryDecision::Retry(wait)
+                RetryDecision::Retry(wait.saturating_add(uniform(self.retry_after_jitter, random)))
             };
         }
-        let ceiling = self.backoff_ceiling(retries_done);
-        let ceiling_micros = u64::try_from(ceiling.as_micros()).unwrap_or(u64::MAX);
-        let wait = match ceiling_micros.checked_add(1) {
-            Some(span) => random % span,
-            None => random,
-        };
-        RetryDecision::Retry(Duration::from_micros(wait))
+        RetryDecision::Retry(uniform(self.backoff_ceiling(retries_done), random))
     }
 }
 
+/// A duration in `0..=ceiling` (to the microsecond) picked by `random`.
+fn uniform(ceiling: Duration, random: u64) -> Duration {
+    let ceiling_micros = u64::try_from(ceiling.as_micros()).unwrap_or(u64::MAX);
+    let micros = match ceiling_micros.checked_add(1) {
+        Some(span) => random % span,
+        None => random,
+    };
+    Duration::from_micros(micros)
+}
+
 /// A small, lock-free source of jitter: splitmix64 over an atomic counter,
-/// seeded from the standard library's per-process hash keys. Not for
-/// cryptography; only to spread retries apart.
+/// seeded from the platform's entropy (the timer's
+/// [`random_seed`](crate::Timer::random_seed)). Not for cryptography; only
+/// to spread retries apart.
 #[derive(Debug)]
 pub(crate) struct Jitter(std::sync::atomic::AtomicU64);
 
 impl Jitter {
-    pub(crate) fn new() -> Self {
-        use std::hash::{BuildHasher, Hasher};
-        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-        hasher.write_usize(&hasher as *const _ as usize);
-        Self(std::sync::atomic::AtomicU64::new(hasher.finish()))
+    pub(crate) fn seeded(seed: u64) -> Self {
+        Self(std::sync::atomic::AtomicU64::new(seed))
     }
 
     pub(crate) fn next(&self) -> u64 {
@@ -302,7 +332,23 @@ impl Jitter {
 }
 
 impl Clone for Jitter {
+    /// A clone draws its own sequence: the next value of this one seeds it.
     fn clone(&self) -> Self {
-        Self::new()
+        Self::seeded(self.next())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn different_seeds_draw_different_waits() {
+        let (a, b) = (Jitter::seeded(1), Jitter::seeded(2));
+        let a: Vec<u64> = (0..4).map(|_| a.next()).collect();
+        let b: Vec<u64> = (0..4).map(|_| b.next()).collect();
+        assert_ne!(a, b);
+        let c = Jitter::seeded(1);
+        assert_eq!(a, (0..4).map(|_| c.next()).collect::<Vec<_>>());
     }
 }

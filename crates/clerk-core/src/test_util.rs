@@ -29,6 +29,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use bytes::Bytes;
 
+use crate::failure_kind::TransportErrorKind;
 use crate::transport::{
     BlockingHttpTransport, HttpRequest, HttpResponse, HttpTransport, TransportError,
 };
@@ -71,14 +72,14 @@ impl std::fmt::Display for MockTransportError {
 impl std::error::Error for MockTransportError {}
 
 impl TransportError for MockTransportError {
-    fn is_request_not_sent(&self) -> bool {
-        matches!(self, Self::ConnectionRefused | Self::Refused)
-    }
-    fn is_permanent(&self) -> bool {
-        matches!(self, Self::Refused)
-    }
-    fn is_timeout(&self) -> bool {
-        matches!(self, Self::Timeout)
+    fn kind(&self) -> TransportErrorKind {
+        match self {
+            Self::ConnectionRefused => TransportErrorKind::Connect,
+            Self::ConnectionReset => TransportErrorKind::Io,
+            Self::Timeout => TransportErrorKind::Timeout,
+            Self::Refused => TransportErrorKind::Refused,
+            Self::Exhausted => TransportErrorKind::Other,
+        }
     }
 }
 

@@ -1,13 +1,28 @@
-//! Waiting between retries without owning a runtime.
+//! Waiting between retries without owning a runtime, and the two other
+//! things only the platform has: a clock and entropy.
 
 use std::future::Future;
 use std::time::Duration;
 
-/// Something the async client can wait on between retries.
+/// The runtime's time and randomness, as the async client needs them.
 ///
-/// clerk-core owns no runtime, so the caller supplies the clock: clerk-hyper
-/// ships one for tokio, a browser host can wrap `setTimeout`. The client
-/// builder asks for one, or for an explicit
+/// clerk-core owns no runtime, so the caller supplies:
+///
+/// - **a sleep** to wait between retries (required);
+/// - **a monotonic clock** ([`now`](Self::now)), to hold a call to its
+///   whole-call deadline and not start a wait that would outlast it. The
+///   default reads `std::time::Instant`, except on `wasm32-unknown-unknown`,
+///   where `std` has no clock and the default is `None`;
+/// - **entropy** ([`random_seed`](Self::random_seed)), which seeds the
+///   retry jitter so that clients that failed together do not come back
+///   together. The default is seeded by the operating system, except on
+///   `wasm32-unknown-unknown`, where `std` has no entropy: every instance of
+///   a module would draw the same waits. A timer for such a host overrides
+///   it (clerk-fetch's `SetTimeoutTimer` uses `crypto.getRandomValues`).
+///
+/// clerk-tokio ships one for tokio (re-exported by clerk-hyper and
+/// clerk-reqwest), clerk-fetch one over `setTimeout`. The client builder
+/// asks for one, or for an explicit
 /// [`without_retries`](crate::ClientBuilder::without_retries).
 ///
 /// ```
@@ -33,6 +48,21 @@ pub trait Timer {
     fn can_sleep(&self) -> bool {
         true
     }
+
+    /// The time on a monotonic clock, from any fixed origin; `None` where
+    /// there is no clock. Default: `std::time::Instant` (not on
+    /// `wasm32-unknown-unknown`).
+    fn now(&self) -> Option<Duration> {
+        std_now()
+    }
+
+    /// A random `u64` from the platform's entropy, read once when a client is
+    /// built, to seed its retry jitter. Default: the operating system's,
+    /// through the standard library (a fixed value on
+    /// `wasm32-unknown-unknown`).
+    fn random_seed(&self) -> u64 {
+        std_seed()
+    }
 }
 
 /// The absence of a timer: the async client does not retry, and its retry
@@ -56,27 +86,32 @@ impl Timer for NoTimer {
     }
 }
 
-impl<T: Timer + ?Sized> Timer for &T {
-    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> {
-        (**self).sleep(duration)
-    }
-    fn can_sleep(&self) -> bool {
-        (**self).can_sleep()
-    }
+macro_rules! forward_timers {
+    ($($ptr:ty),*) => {$(
+        impl<T: Timer + ?Sized> Timer for $ptr {
+            fn sleep(&self, duration: Duration) -> impl Future<Output = ()> {
+                (**self).sleep(duration)
+            }
+            fn can_sleep(&self) -> bool {
+                (**self).can_sleep()
+            }
+            fn now(&self) -> Option<Duration> {
+                (**self).now()
+            }
+            fn random_seed(&self) -> u64 {
+                (**self).random_seed()
+            }
+        }
+    )*};
 }
 
-impl<T: Timer + ?Sized> Timer for std::sync::Arc<T> {
-    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> {
-        (**self).sleep(duration)
-    }
-    fn can_sleep(&self) -> bool {
-        (**self).can_sleep()
-    }
-}
+forward_timers!(&T, std::sync::Arc<T>);
 
-/// A clock for the blocking client.
+/// The time and randomness the blocking client needs: a way to block between
+/// retries, and (as for [`Timer`]) a monotonic clock and entropy.
 ///
-/// The default, [`ThreadSleep`], calls [`std::thread::sleep`].
+/// The default, [`ThreadSleep`], calls [`std::thread::sleep`]; a closure
+/// `Fn(Duration)` is one too, with the default clock and entropy.
 ///
 /// ```
 /// use std::time::Duration;
@@ -86,6 +121,27 @@ impl<T: Timer + ?Sized> Timer for std::sync::Arc<T> {
 pub trait BlockingTimer {
     /// Blocks the calling thread for `duration`.
     fn sleep(&self, duration: Duration);
+
+    /// See [`Timer::now`].
+    ///
+    /// ```
+    /// use clerk_core::{BlockingTimer, ThreadSleep};
+    /// let (a, b) = (ThreadSleep.now().unwrap(), ThreadSleep.now().unwrap());
+    /// assert!(b >= a);
+    /// ```
+    fn now(&self) -> Option<Duration> {
+        std_now()
+    }
+
+    /// See [`Timer::random_seed`].
+    ///
+    /// ```
+    /// use clerk_core::{BlockingTimer, ThreadSleep};
+    /// let _seed: u64 = ThreadSleep.random_seed();
+    /// ```
+    fn random_seed(&self) -> u64 {
+        std_seed()
+    }
 }
 
 /// Blocks with [`std::thread::sleep`].
@@ -106,5 +162,45 @@ impl BlockingTimer for ThreadSleep {
 impl<F: Fn(Duration)> BlockingTimer for F {
     fn sleep(&self, duration: Duration) {
         self(duration)
+    }
+}
+
+/// `std::time::Instant`, measured from the first time it is asked for.
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+pub(crate) fn std_now() -> Option<Duration> {
+    static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    Some(ORIGIN.get_or_init(std::time::Instant::now).elapsed())
+}
+
+/// `wasm32-unknown-unknown` has no clock in `std` (`Instant::now` panics).
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+pub(crate) fn std_now() -> Option<Duration> {
+    None
+}
+
+/// A seed from the standard library's per-process hash keys (the operating
+/// system's entropy where it has some), mixed with a counter and a stack
+/// address so that two draws in one process differ.
+pub(crate) fn std_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static DRAWS: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(DRAWS.fetch_add(1, Ordering::Relaxed));
+    hasher.write_usize(&hasher as *const _ as usize);
+    hasher.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_clock_moves_forward_and_seeds_differ() {
+        let a = ThreadSleep.now().expect("a clock on this target");
+        std::thread::sleep(Duration::from_millis(2));
+        let b = Timer::now(&NoTimer).expect("a clock on this target");
+        assert!(b > a);
+        assert_ne!(std_seed(), std_seed());
     }
 }

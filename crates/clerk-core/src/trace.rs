@@ -192,6 +192,7 @@ mod on {
             Error::UnexpectedResponse(_) => "unexpected_response",
             Error::Decode(_) => "decode_error",
             Error::InvalidInput(_) => "invalid_input",
+            Error::CallTimeout(_) => "call_timeout",
             Error::Transport(t) if t.is_timeout() => "timeout",
             Error::Transport(_) => "transport_error",
             #[allow(unreachable_patterns)]
@@ -279,19 +280,25 @@ pub(crate) use on::Call;
 mod tests {
     use super::*;
 
-    use crate::{GenericTransportError, TransportFailure};
+    use crate::{SendError, TransportErrorKind, TransportFailure};
 
-    fn transport(e: GenericTransportError) -> Error<GenericTransportError> {
-        Error::Transport(TransportFailure::new(e))
+    fn transport(kind: TransportErrorKind) -> Error<SendError> {
+        Error::Transport(TransportFailure::new(SendError::new(kind, "m")))
     }
 
     #[test]
     fn transport_failures_have_their_own_reasons() {
-        let plain = GenericTransportError::new("reset");
-        assert_eq!(retry_reason(&transport(plain)), "connection_lost");
-        let timeout = GenericTransportError::new("slow").timeout();
-        assert_eq!(retry_reason(&transport(timeout)), "timeout");
-        let not_sent = GenericTransportError::new("refused").not_sent();
-        assert_eq!(retry_reason(&transport(not_sent)), "not_sent");
+        assert_eq!(
+            retry_reason(&transport(TransportErrorKind::Io)),
+            "connection_lost"
+        );
+        assert_eq!(
+            retry_reason(&transport(TransportErrorKind::Timeout)),
+            "timeout"
+        );
+        assert_eq!(
+            retry_reason(&transport(TransportErrorKind::Connect)),
+            "not_sent"
+        );
     }
 }

@@ -19,10 +19,11 @@
 //! Closures become transports with [`transport_fn`] and [`blocking_transport_fn`].
 //! References, `Arc`s and `Box`es of transports are transports too.
 //!
-//! Errors implement [`TransportError`], which tells the retry policy one thing
-//! only the transport knows: whether the request is known **not** to have been
-//! sent (for example the connection was refused). Create is not idempotent, so
-//! the client retries a failed create only when that is known.
+//! Errors implement [`TransportError`], whose [kind](TransportErrorKind)
+//! tells the retry policy what only the transport knows: whether the request
+//! is known **not** to have been sent (for example the connection was
+//! refused). Create is not idempotent, so the client retries a failed create
+//! only when that is known. Every adapter crate returns [`SendError`](crate::SendError).
 //!
 //! # Credential hygiene
 //!
@@ -38,6 +39,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use crate::failure_kind::TransportErrorKind;
+
 /// The request a transport sends: an [`http::Request`] with the whole body in
 /// [`Bytes`].
 pub type HttpRequest = http::Request<Bytes>;
@@ -46,14 +49,20 @@ pub type HttpRequest = http::Request<Bytes>;
 /// in [`Bytes`].
 pub type HttpResponse = http::Response<Bytes>;
 
-/// What a transport failure must tell the client beyond its message.
+/// What a transport failure must tell the client beyond its message: its
+/// [kind](TransportErrorKind), from which the retry policy reads whether the
+/// request was sent, whether it was a timeout, and whether sending again can
+/// help.
 ///
-/// Implement it for your transport's error type. Both methods default to
-/// `false`, the conservative answer: a create that failed in an unknown way is
-/// not retried, because it may have reached Clerk.
+/// Implement [`kind`](Self::kind) for your transport's error type; the three
+/// answers follow from the kind's table, written once in
+/// [`TransportErrorKind`]. The default kind is
+/// [`Other`](TransportErrorKind::Other), the conservative answer: a create
+/// that failed in an unknown way is not retried, because it may have reached
+/// Clerk. Or use [`SendError`](crate::SendError), which carries a kind.
 ///
 /// ```
-/// use clerk_core::TransportError;
+/// use clerk_core::{TransportError, TransportErrorKind};
 ///
 /// #[derive(Debug)]
 /// enum MyError { Refused, Reset }
@@ -64,230 +73,65 @@ pub type HttpResponse = http::Response<Bytes>;
 /// }
 /// impl std::error::Error for MyError {}
 /// impl TransportError for MyError {
-///     fn is_request_not_sent(&self) -> bool { matches!(self, MyError::Refused) }
+///     fn kind(&self) -> TransportErrorKind {
+///         match self {
+///             MyError::Refused => TransportErrorKind::Connect,
+///             MyError::Reset => TransportErrorKind::Io,
+///         }
+///     }
 /// }
 /// assert!(MyError::Refused.is_request_not_sent());
 /// assert!(!MyError::Reset.is_timeout());
 /// ```
 pub trait TransportError: StdError + 'static {
+    /// What kind of failure this is. Default:
+    /// [`Other`](TransportErrorKind::Other) (may have been sent, not a
+    /// timeout, worth retrying where the operation allows).
+    fn kind(&self) -> TransportErrorKind {
+        TransportErrorKind::Other
+    }
+
     /// `true` when the transport knows that no byte of the request reached
     /// the server (DNS failure, connection refused, TLS handshake failure, a
     /// connect timeout). Such a failure is safe to retry for any operation.
+    /// Default: the [kind](Self::kind)'s answer.
     fn is_request_not_sent(&self) -> bool {
-        false
+        self.kind().is_request_not_sent()
     }
 
-    /// `true` when the failure was a timeout.
+    /// `true` when the failure was a timeout. Default: the
+    /// [kind](Self::kind)'s answer.
     fn is_timeout(&self) -> bool {
-        false
+        self.kind().is_timeout()
     }
 
     /// `true` when sending again cannot help: the transport refused the
     /// request by rule (a cleartext URL to a remote host, a malformed request)
     /// or the peer's certificate was rejected. The client then returns at once
-    /// instead of retrying.
+    /// instead of retrying. Default: the [kind](Self::kind)'s answer.
     fn is_permanent(&self) -> bool {
-        false
+        self.kind().is_permanent()
     }
 }
 
 impl TransportError for std::io::Error {
-    fn is_request_not_sent(&self) -> bool {
+    fn kind(&self) -> TransportErrorKind {
         use std::io::ErrorKind::*;
-        matches!(
-            self.kind(),
-            ConnectionRefused | AddrNotAvailable | NotConnected
-        )
-    }
-
-    fn is_timeout(&self) -> bool {
-        self.kind() == std::io::ErrorKind::TimedOut
-    }
-}
-
-impl TransportError for std::convert::Infallible {}
-
-/// A ready-made transport error for closures and small adapters.
-///
-/// It keeps a message, an optional source, and the two facts the retry policy
-/// needs.
-///
-/// ```
-/// use clerk_core::{GenericTransportError, TransportError};
-///
-/// let e = GenericTransportError::new("connection refused").not_sent();
-/// assert!(e.is_request_not_sent());
-/// assert_eq!(e.to_string(), "connection refused");
-/// ```
-#[derive(Debug)]
-///
-/// By default its source must be `Send + Sync`, which keeps the error (and
-/// the client's futures) `Send`. [`TransportError`] itself asks for neither:
-/// a transport whose cause is not `Send` (a browser `JsValue`, an `Rc`) uses
-/// [`LocalTransportError`] instead.
-pub struct GenericTransportError<S: ?Sized + ErrorSource = dyn StdError + Send + Sync> {
-    message: String,
-    not_sent: bool,
-    timeout: bool,
-    permanent: bool,
-    source: Option<Box<S>>,
-}
-
-/// A [`GenericTransportError`] whose source need not be `Send` or `Sync`
-/// (so neither is the error).
-///
-/// ```
-/// use std::error::Error;
-/// use std::rc::Rc;
-///
-/// #[derive(Debug)]
-/// struct JsFailure(Rc<str>); // not Send, like a JsValue
-/// impl std::fmt::Display for JsFailure {
-///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-///         f.write_str(&self.0)
-///     }
-/// }
-/// impl Error for JsFailure {}
-///
-/// let e = clerk_core::LocalTransportError::local("fetch failed")
-///     .with_source(JsFailure("TypeError: network".into()));
-/// assert_eq!(e.source().unwrap().to_string(), "TypeError: network");
-/// ```
-pub type LocalTransportError = GenericTransportError<dyn StdError>;
-
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for dyn std::error::Error {}
-    impl Sealed for dyn std::error::Error + Send + Sync {}
-}
-
-/// The two kinds of source a [`GenericTransportError`] can keep:
-/// `dyn Error + Send + Sync` (the default) and `dyn Error`
-/// ([`LocalTransportError`]). Sealed.
-///
-/// See [`LocalTransportError`] for an example.
-pub trait ErrorSource: sealed::Sealed + fmt::Debug + 'static {
-    /// The source as a plain error.
-    ///
-    /// See [`LocalTransportError`] for an example.
-    fn as_error(&self) -> &(dyn StdError + 'static);
-}
-
-impl ErrorSource for dyn StdError {
-    fn as_error(&self) -> &(dyn StdError + 'static) {
-        self
-    }
-}
-
-impl ErrorSource for dyn StdError + Send + Sync {
-    fn as_error(&self) -> &(dyn StdError + 'static) {
-        self
-    }
-}
-
-impl LocalTransportError {
-    /// A failure described by `message`, whose source may be neither `Send`
-    /// nor `Sync`.
-    ///
-    /// See [`LocalTransportError`] for an example.
-    pub fn local(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            not_sent: false,
-            timeout: false,
-            permanent: false,
-            source: None,
+        match std::io::Error::kind(self) {
+            ConnectionRefused | AddrNotAvailable | NotConnected => TransportErrorKind::Connect,
+            TimedOut => TransportErrorKind::Timeout,
+            ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => {
+                TransportErrorKind::Io
+            }
+            InvalidData => TransportErrorKind::Protocol,
+            _ => TransportErrorKind::Other,
         }
     }
 }
 
-impl GenericTransportError {
-    /// A failure described by `message`; by default it may have been sent.
-    ///
-    /// ```
-    /// let e = clerk_core::GenericTransportError::new("peer hung up");
-    /// assert_eq!(e.to_string(), "peer hung up");
-    /// ```
-    pub fn new(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            not_sent: false,
-            timeout: false,
-            permanent: false,
-            source: None,
-        }
-    }
-}
-
-impl<S: ?Sized + ErrorSource> GenericTransportError<S> {
-    /// Marks the request as known not to have been sent.
-    ///
-    /// ```
-    /// use clerk_core::TransportError;
-    /// assert!(clerk_core::GenericTransportError::new("dns").not_sent().is_request_not_sent());
-    /// ```
-    pub fn not_sent(mut self) -> Self {
-        self.not_sent = true;
-        self
-    }
-
-    /// Marks the failure as a timeout.
-    ///
-    /// ```
-    /// use clerk_core::TransportError;
-    /// assert!(clerk_core::GenericTransportError::new("slow").timeout().is_timeout());
-    /// ```
-    pub fn timeout(mut self) -> Self {
-        self.timeout = true;
-        self
-    }
-
-    /// Marks the failure as one that sending again cannot cure.
-    ///
-    /// ```
-    /// use clerk_core::TransportError;
-    /// assert!(clerk_core::GenericTransportError::new("refused by rule").permanent().is_permanent());
-    /// ```
-    pub fn permanent(mut self) -> Self {
-        self.permanent = true;
-        self
-    }
-
-    /// Keeps `source` as the cause.
-    ///
-    /// ```
-    /// use std::error::Error;
-    /// let io = std::io::Error::other("boom");
-    /// let e = clerk_core::GenericTransportError::new("send failed").with_source(io);
-    /// assert_eq!(e.source().unwrap().to_string(), "boom");
-    /// ```
-    pub fn with_source(mut self, source: impl Into<Box<S>>) -> Self {
-        self.source = Some(source.into());
-        self
-    }
-}
-
-impl<S: ?Sized + ErrorSource> fmt::Display for GenericTransportError<S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl<S: ?Sized + ErrorSource> StdError for GenericTransportError<S> {
-    fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.source.as_deref().map(ErrorSource::as_error)
-    }
-}
-
-impl<S: ?Sized + ErrorSource> TransportError for GenericTransportError<S> {
-    fn is_request_not_sent(&self) -> bool {
-        self.not_sent
-    }
-    fn is_timeout(&self) -> bool {
-        self.timeout
-    }
-    fn is_permanent(&self) -> bool {
-        self.permanent
+impl TransportError for std::convert::Infallible {
+    fn kind(&self) -> TransportErrorKind {
+        match *self {}
     }
 }
 
@@ -297,11 +141,11 @@ impl<S: ?Sized + ErrorSource> TransportError for GenericTransportError<S> {
 /// exactly when this future (and the timer's) are.
 ///
 /// ```
-/// use clerk_core::{GenericTransportError, HttpRequest, HttpResponse, HttpTransport};
+/// use clerk_core::{SendError, HttpRequest, HttpResponse, HttpTransport};
 ///
 /// struct Canned;
 /// impl HttpTransport for Canned {
-///     type Error = GenericTransportError;
+///     type Error = SendError;
 ///     async fn send(&self, _request: HttpRequest) -> Result<HttpResponse, Self::Error> {
 ///         Ok(http::Response::new(bytes::Bytes::from_static(b"{}")))
 ///     }
@@ -322,13 +166,13 @@ pub trait HttpTransport {
 /// A synchronous HTTP transport, for the blocking client.
 ///
 /// ```
-/// use clerk_core::{BlockingHttpTransport, GenericTransportError, HttpRequest, HttpResponse};
+/// use clerk_core::{BlockingHttpTransport, SendError, HttpRequest, HttpResponse, TransportErrorKind};
 ///
 /// struct Refusing;
 /// impl BlockingHttpTransport for Refusing {
-///     type Error = GenericTransportError;
+///     type Error = SendError;
 ///     fn send(&self, _request: HttpRequest) -> Result<HttpResponse, Self::Error> {
-///         Err(GenericTransportError::new("connection refused").not_sent())
+///         Err(SendError::new(TransportErrorKind::Connect, "connection refused"))
 ///     }
 /// }
 /// assert!(Refusing.send(http::Request::new(bytes::Bytes::new())).is_err());
@@ -454,11 +298,11 @@ impl<F> fmt::Debug for TransportFn<F> {
 /// [`HttpTransport`].
 ///
 /// ```
-/// use clerk_core::{transport_fn, GenericTransportError, HttpTransport};
+/// use clerk_core::{transport_fn, SendError, HttpTransport};
 ///
 /// let transport = transport_fn(|request: clerk_core::HttpRequest| async move {
 ///     assert_eq!(request.method(), http::Method::POST);
-///     Ok::<_, GenericTransportError>(http::Response::new(bytes::Bytes::new()))
+///     Ok::<_, SendError>(http::Response::new(bytes::Bytes::new()))
 /// });
 /// let request = http::Request::post("/").body(bytes::Bytes::new()).unwrap();
 /// assert!(futures_executor::block_on(transport.send(request)).is_ok());

@@ -6,7 +6,9 @@ mod common;
 use std::error::Error as StdError;
 
 use clerk_core::test_util::{MockTransport, MockTransportError};
-use clerk_core::{Client, GenericTransportError, InvalidInput, SecretKey, TransportFailure};
+use clerk_core::{
+    Client, InvalidInput, SecretKey, SendError, TransportErrorKind, TransportFailure,
+};
 use common::*;
 
 /// The messages of `err` and its sources, outermost first.
@@ -50,10 +52,13 @@ fn blocking_error(reply: impl FnOnce(&MockTransport)) -> clerk_core::Error<MockT
 #[test]
 fn every_error_kind_prints_each_message_once() {
     let io = std::io::Error::other("socket closed by peer");
-    let generic = GenericTransportError::new("send failed").with_source(io);
+    let generic = SendError::new(TransportErrorKind::Io, "send failed").with_source(io);
     assert_eq!(each_once("generic transport error", &generic), 2);
 
-    let failure = TransportFailure::new(GenericTransportError::new("dns lookup failed").not_sent());
+    let failure = TransportFailure::new(SendError::new(
+        TransportErrorKind::Connect,
+        "dns lookup failed",
+    ));
     assert_eq!(each_once("transport failure", &failure), 2);
 
     let sent = TransportFailure::new(generic);

@@ -5,8 +5,8 @@ mod common;
 
 use clerk_core::test_util::{MockTransport, MockTransportError};
 use clerk_core::{
-    Client, Config, CreateSignInTokenRequest, Error, GenericTransportError, TransportFailure,
-    request, response,
+    Client, Config, CreateSignInTokenRequest, Error, SendError, TransportErrorKind,
+    TransportFailure, request, response,
 };
 use common::*;
 
@@ -241,8 +241,8 @@ fn client_error_paths_are_clean() {
     check("bad key", &bad_key);
     let bad_config = Config::builder(key()).base_url("::").build().unwrap_err();
     check("bad config", &bad_config);
-    let transport_error: Error<GenericTransportError> = Error::Transport(TransportFailure::new(
-        GenericTransportError::new("connect failed").not_sent(),
+    let transport_error: Error<SendError> = Error::Transport(TransportFailure::new(
+        SendError::new(TransportErrorKind::Connect, "connect failed"),
     ));
     check("transport", &transport_error);
 }

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use clerk_core::test_util::MockTransport;
 use clerk_core::{
-    Client, CreateSignInTokenRequest, GenericTransportError, HttpRequest, HttpResponse,
-    HttpTransport, LocalTransportError, Timer, transport_fn,
+    Client, CreateSignInTokenRequest, HttpRequest, HttpResponse, HttpTransport, LocalSendError,
+    SendError, Timer, TransportErrorKind, transport_fn,
 };
 use common::*;
 
@@ -42,7 +42,12 @@ fn futures_are_send_with_a_send_transport() {
     let boxed: std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>> =
         Box::pin(async move { client.revoke_sign_in_token("sit_1").await });
     transport.push_json(200, sentinel_token_json("revoked"));
-    assert_eq!(futures_executor::block_on(boxed).unwrap().id, "sit_1");
+    assert_eq!(
+        futures_executor::block_on(boxed)
+            .unwrap()
+            .sign_in_token_id(),
+        "sit_1"
+    );
 }
 
 /// A browser-style transport: single-threaded, holds an `Rc`.
@@ -51,7 +56,7 @@ struct LocalTransport {
 }
 
 impl HttpTransport for LocalTransport {
-    type Error = GenericTransportError;
+    type Error = SendError;
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, Self::Error> {
         self.calls.set(self.calls.get() + 1);
         assert_eq!(request.uri().path(), "/v1/sign_in_tokens/sit_1/revoke");
@@ -71,7 +76,7 @@ fn a_transport_holding_an_rc_works() {
         })
         .unwrap();
     let token = futures_executor::block_on(client.revoke_sign_in_token("sit_1")).unwrap();
-    assert_eq!(token.id, "sit_1");
+    assert_eq!(token.sign_in_token_id(), "sit_1");
     assert_eq!(calls.get(), 1);
 
     // And a closure capturing an Rc.
@@ -80,7 +85,7 @@ fn a_transport_holding_an_rc_works() {
     let transport = transport_fn(move |request: HttpRequest| {
         seen2.borrow_mut().push(request.uri().to_string());
         async {
-            Ok::<_, GenericTransportError>(http::Response::new(bytes::Bytes::from(
+            Ok::<_, SendError>(http::Response::new(bytes::Bytes::from(
                 sentinel_token_json("pending"),
             )))
         }
@@ -123,8 +128,7 @@ fn a_transport_error_with_a_source_that_is_not_send() {
 
     let transport = transport_fn(|_request: HttpRequest| async {
         Err::<HttpResponse, _>(
-            LocalTransportError::local("fetch failed")
-                .not_sent()
+            LocalSendError::local(TransportErrorKind::Connect, "fetch failed")
                 .with_source(JsLike("TypeError: NetworkError".into())),
         )
     });

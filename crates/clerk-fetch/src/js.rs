@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use clerk_core::{HttpRequest, HttpResponse};
+use clerk_core::{BodyBuffer, HttpRequest, HttpResponse, SendError};
 use js_sys::{Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -13,7 +13,10 @@ use web_sys::{
     ResponseType,
 };
 
-use crate::error::{Error, is_not_sent_code, scrub};
+use crate::error::{
+    body_failed, browser_window, fetch_failed, invalid_response, is_not_sent_code,
+    is_not_sent_message, no_fetch, opaque_redirect, scrub,
+};
 use crate::policy;
 use crate::transport::FetchTransport;
 
@@ -74,63 +77,68 @@ fn thrown(value: &JsValue, secrets: &[String]) -> Thrown {
         }
         not_sent |= text(&cause, "code").is_some_and(|c| is_not_sent_code(&c));
     }
+    not_sent |= is_not_sent_message(&message);
     Thrown {
         message: scrub(&message, secrets),
         not_sent,
     }
 }
 
-/// The abort deadline of one exchange: an `AbortController` whose `abort` a
-/// `setTimeout` calls. Dropping it clears the timer, and aborts the request
-/// if it has not finished (the caller dropped the future).
-struct Deadline {
+/// One exchange's `AbortController`: always made, so that dropping the
+/// future aborts the fetch and its body stream, with or without a deadline;
+/// with a deadline, a `setTimeout` calls its `abort`. Dropping it clears the
+/// timer, and aborts the request if it has not finished.
+struct Abort {
     controller: AbortController,
-    timer: JsValue,
-    after: Duration,
+    timer: Option<JsValue>,
+    after: Option<Duration>,
     finished: bool,
 }
 
-impl Deadline {
-    fn start(after: Duration) -> Result<Self, Error> {
-        let unavailable = |what: &str| Error::Fetch {
-            message: format!("the host has no {what} for the request deadline"),
-            not_sent: true,
+impl Abort {
+    fn start(after: Option<Duration>) -> Result<Self, SendError> {
+        let unavailable = |what: &str| {
+            fetch_failed(
+                &format!("the host has no {what} to abort the request with"),
+                true,
+            )
         };
         let controller = AbortController::new().map_err(|_| unavailable("AbortController"))?;
-        let abort = get(&controller, "abort")
-            .dyn_into::<Function>()
-            .map_err(|_| unavailable("AbortController.abort"))?
-            .bind0(&controller);
-        let set_timeout = global_function("setTimeout").ok_or_else(|| unavailable("setTimeout"))?;
-        let timer = set_timeout
-            .call2(&js_sys::global(), &abort, &JsValue::from_f64(millis(after)))
-            .map_err(|_| unavailable("working setTimeout"))?;
-        Ok(Self {
+        let mut abort = Self {
             controller,
-            timer,
+            timer: None,
             after,
             finished: false,
-        })
+        };
+        if let Some(after) = after {
+            let fire = get(&abort.controller, "abort")
+                .dyn_into::<Function>()
+                .map_err(|_| unavailable("AbortController.abort"))?
+                .bind0(&abort.controller);
+            let set_timeout =
+                global_function("setTimeout").ok_or_else(|| unavailable("setTimeout"))?;
+            let id = set_timeout
+                .call2(&js_sys::global(), &fire, &JsValue::from_f64(millis(after)))
+                .map_err(|_| unavailable("working setTimeout"))?;
+            abort.timer = Some(id);
+        }
+        Ok(abort)
     }
 
-    fn expired(&self) -> bool {
-        self.controller.signal().aborted()
-    }
-
-    /// The error for a failure seen while the deadline was armed.
-    fn or_timeout(&self, other: Error) -> Error {
-        if self.expired() {
-            Error::Timeout { after: self.after }
-        } else {
-            other
+    /// The error for a failure seen while the request could be aborted:
+    /// the deadline's, when it is what fired.
+    fn or_timeout(&self, other: SendError) -> SendError {
+        match self.after {
+            Some(after) if self.controller.signal().aborted() => crate::error::timeout(after),
+            _ => other,
         }
     }
 }
 
-impl Drop for Deadline {
+impl Drop for Abort {
     fn drop(&mut self) {
-        if let Some(clear) = global_function("clearTimeout") {
-            let _ = clear.call1(&js_sys::global(), &self.timer);
+        if let (Some(id), Some(clear)) = (self.timer.take(), global_function("clearTimeout")) {
+            let _ = clear.call1(&js_sys::global(), &id);
         }
         if !self.finished {
             self.controller.abort();
@@ -142,23 +150,20 @@ impl Drop for Deadline {
 /// the strings its error messages must not show.
 struct Started {
     promise: Promise,
-    deadline: Option<Deadline>,
+    abort: Abort,
     secrets: Vec<String>,
 }
 
 /// Everything up to calling `fetch`, outside the async function: kept out
 /// of its state machine, the code is not repeated for each of its exits.
 #[inline(never)]
-fn start(transport: &FetchTransport, request: &HttpRequest) -> Result<Started, Error> {
+fn start(transport: &FetchTransport, request: &HttpRequest) -> Result<Started, SendError> {
     if !transport.allow_browser_window && is_browser_window() {
-        return Err(Error::BrowserWindow);
+        return Err(browser_window());
     }
-    let fetch = global_function("fetch").ok_or(Error::NoFetch)?;
+    let fetch = global_function("fetch").ok_or_else(no_fetch)?;
     let secrets = policy::secrets_of(request.headers());
-    let refused = |value: JsValue| Error::Fetch {
-        message: thrown(&value, &secrets).message,
-        not_sent: true,
-    };
+    let refused = |value: JsValue| fetch_failed(&thrown(&value, &secrets).message, true);
 
     let headers = Headers::new().map_err(refused)?;
     for (name, value) in policy::header_pairs(request.headers())? {
@@ -173,13 +178,8 @@ fn start(transport: &FetchTransport, request: &HttpRequest) -> Result<Started, E
     if !request.body().is_empty() {
         init.set_body(&Uint8Array::from(request.body().as_ref()));
     }
-    let deadline = match transport.request_timeout {
-        Some(after) => Some(Deadline::start(after)?),
-        None => None,
-    };
-    if let Some(deadline) = &deadline {
-        init.set_signal(Some(&deadline.controller.signal()));
-    }
+    let abort = Abort::start(transport.limits.attempt_timeout(request))?;
+    init.set_signal(Some(&abort.controller.signal()));
 
     // `this` is the global object: some hosts (workerd) throw "Illegal
     // invocation" when fetch is called on anything else.
@@ -188,47 +188,29 @@ fn start(transport: &FetchTransport, request: &HttpRequest) -> Result<Started, E
         .call2(&js_sys::global(), &url, &init)
         .map_err(refused)?
         .dyn_into::<Promise>()
-        .map_err(|_| Error::Fetch {
-            message: "the global fetch did not return a promise".to_owned(),
-            not_sent: false,
-        })?;
+        .map_err(|_| fetch_failed("the global fetch did not return a promise", false))?;
     Ok(Started {
         promise,
-        deadline,
+        abort,
         secrets,
     })
 }
 
-/// `err`, or [`Error::Timeout`] when the deadline has fired.
-#[inline(never)]
-fn with_deadline(deadline: &Option<Deadline>, err: Error) -> Error {
-    match deadline {
-        Some(d) => d.or_timeout(err),
-        None => err,
-    }
-}
-
 /// The error for `fetch`'s rejected promise.
 #[inline(never)]
-fn rejected(value: &JsValue, secrets: &[String], deadline: &Option<Deadline>) -> Error {
+fn rejected(value: &JsValue, secrets: &[String], abort: &Abort) -> SendError {
     let t = thrown(value, secrets);
-    with_deadline(
-        deadline,
-        Error::Fetch {
-            message: t.message,
-            not_sent: t.not_sent,
-        },
-    )
+    abort.or_timeout(fetch_failed(&t.message, t.not_sent))
 }
 
 /// The response's status and headers as `http` holds them.
 #[inline(never)]
-fn head(response: &Response) -> Result<http::response::Builder, Error> {
+fn head(response: &Response) -> Result<http::response::Builder, SendError> {
     if response.type_() == ResponseType::Opaqueredirect {
-        return Err(Error::OpaqueRedirect);
+        return Err(opaque_redirect());
     }
     let mut builder = http::Response::builder().status(response.status());
-    let invalid = |reason| Error::InvalidResponse { reason };
+    let invalid = invalid_response;
     let entries = js_sys::try_iter(&response.headers())
         .ok()
         .flatten()
@@ -252,27 +234,25 @@ fn head(response: &Response) -> Result<http::response::Builder, Error> {
 pub(crate) async fn send(
     transport: &FetchTransport,
     request: HttpRequest,
-) -> Result<HttpResponse, Error> {
+) -> Result<HttpResponse, SendError> {
     let Started {
         promise,
-        mut deadline,
+        mut abort,
         secrets,
     } = start(transport, &request)?;
     drop(request);
     let response: Response = JsFuture::from(promise)
         .await
-        .map_err(|value| rejected(&value, &secrets, &deadline))?
+        .map_err(|value| rejected(&value, &secrets, &abort))?
         .unchecked_into();
     let builder = head(&response)?;
-    let body = read_body(&response, transport.max_body_bytes, &secrets)
+    let body = read_body(&response, transport.limits.max_body_bytes, &secrets)
         .await
-        .map_err(|err| with_deadline(&deadline, err))?;
-    if let Some(deadline) = &mut deadline {
-        deadline.finished = true;
-    }
-    builder.body(body).map_err(|_| Error::InvalidResponse {
-        reason: "the response's status or headers are not valid HTTP",
-    })
+        .map_err(|err| abort.or_timeout(err))?;
+    abort.finished = true;
+    builder
+        .body(body)
+        .map_err(|_| invalid_response("the response's status or headers are not valid HTTP"))
 }
 
 /// The body's `Content-Length`, when it declares one.
@@ -289,56 +269,55 @@ fn declared_length(response: &Response) -> Option<u64> {
 /// Appends one chunk of a body read (`{ done, value }`) to `body`; `false`
 /// once the stream is done.
 #[inline(never)]
-fn append_chunk(step: &JsValue, body: &mut Vec<u8>, limit: usize) -> Result<bool, Error> {
+fn append_chunk(step: &JsValue, body: &mut BodyBuffer) -> Result<bool, SendError> {
     if get(step, "done").as_bool() == Some(true) {
         return Ok(false);
     }
     let chunk = get(step, "value")
         .dyn_into::<Uint8Array>()
-        .map_err(|_| Error::Body {
-            message: "the body stream gave a chunk that is not a Uint8Array".to_owned(),
-        })?;
-    let len = chunk.length() as usize;
-    if body.len().saturating_add(len) > limit {
-        return Err(Error::BodyTooLarge { limit });
+        .map_err(|_| body_failed("the body stream gave a chunk that is not a Uint8Array"))?;
+    if chunk.length() as usize > body.room() {
+        return Err(SendError::body_too_large(body.limit()));
     }
-    let start = body.len();
-    body.resize(start + len, 0);
-    chunk.copy_to(&mut body[start..]);
+    body.push(Bytes::from(chunk.to_vec()))?;
     Ok(true)
 }
 
-/// Reads the whole body, refusing more than `limit` bytes: first by
-/// `Content-Length`, then while reading, chunk by chunk.
-async fn read_body(response: &Response, limit: usize, secrets: &[String]) -> Result<Bytes, Error> {
+/// Reads the whole body into clerk-core's [`BodyBuffer`], refusing more than
+/// `limit` bytes: first by `Content-Length`, then while reading, chunk by
+/// chunk.
+async fn read_body(
+    response: &Response,
+    limit: usize,
+    secrets: &[String],
+) -> Result<Bytes, SendError> {
     let Some(stream) = response.body() else {
         return Ok(Bytes::new());
     };
-    let declared = declared_length(response);
-    if declared.is_some_and(|n| n > limit as u64) {
-        let _ = JsFuture::from(stream.cancel()).await;
-        return Err(Error::BodyTooLarge { limit });
-    }
+    let mut body = match BodyBuffer::new(limit, declared_length(response)) {
+        Ok(body) => body,
+        Err(too_large) => {
+            let _ = JsFuture::from(stream.cancel()).await;
+            return Err(too_large);
+        }
+    };
     let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
-    let mut body = Vec::with_capacity(declared.map_or(0, |n| n as usize));
     loop {
         let step = JsFuture::from(reader.read())
             .await
-            .map_err(|value| Error::Body {
-                message: thrown(&value, secrets).message,
-            })?;
-        match append_chunk(&step, &mut body, limit) {
+            .map_err(|value| body_failed(&thrown(&value, secrets).message))?;
+        match append_chunk(&step, &mut body) {
             Ok(true) => {}
             Ok(false) => break,
             Err(err) => {
-                if let Error::BodyTooLarge { .. } = err {
+                if err.kind() == clerk_core::TransportErrorKind::BodyTooLarge {
                     let _ = JsFuture::from(reader.cancel()).await;
                 }
                 return Err(err);
             }
         }
     }
-    Ok(Bytes::from(body))
+    Ok(body.finish())
 }
 
 /// Whether the global scope has `setTimeout`.
@@ -346,13 +325,22 @@ pub(crate) fn has_set_timeout() -> bool {
     global_function("setTimeout").is_some()
 }
 
-/// Clears a pending `setTimeout` when dropped (a sleep cut short).
-struct ClearTimer(Option<JsValue>);
+/// A sleep's `setTimeout` and its promise's `resolve`. Dropped before the
+/// timer fired (the sleep was cut short), it clears the timer and settles
+/// the promise itself: a promise that never settles keeps the callbacks
+/// `JsFuture` registered on it (and what they hold) alive for good.
+struct PendingSleep {
+    timer: Option<JsValue>,
+    resolve: Option<Function>,
+}
 
-impl Drop for ClearTimer {
+impl Drop for PendingSleep {
     fn drop(&mut self) {
-        if let (Some(id), Some(clear)) = (self.0.take(), global_function("clearTimeout")) {
+        if let (Some(id), Some(clear)) = (self.timer.take(), global_function("clearTimeout")) {
             let _ = clear.call1(&js_sys::global(), &id);
+        }
+        if let Some(resolve) = self.resolve.take() {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
         }
     }
 }
@@ -363,18 +351,60 @@ pub(crate) async fn sleep(duration: Duration) {
     let Some(set_timeout) = global_function("setTimeout") else {
         return;
     };
-    let mut timer = None;
+    let mut pending = PendingSleep {
+        timer: None,
+        resolve: None,
+    };
     let promise = Promise::new(&mut |resolve, _reject| match set_timeout.call2(
         &js_sys::global(),
         &resolve,
         &JsValue::from_f64(millis(duration)),
     ) {
-        Ok(id) => timer = Some(id),
+        Ok(id) => {
+            pending.timer = Some(id);
+            pending.resolve = Some(resolve);
+        }
         Err(_) => {
             let _ = resolve.call0(&JsValue::UNDEFINED);
         }
     });
-    let mut guard = ClearTimer(timer);
     let _ = JsFuture::from(promise).await;
-    guard.0 = None;
+    // Fired: nothing to clear or settle.
+    pending.timer = None;
+    pending.resolve = None;
+}
+
+/// The host's monotonic clock: `performance.now()`, or `Date.now()` where
+/// there is no `performance` (both in milliseconds).
+pub(crate) fn now() -> Option<Duration> {
+    let global = js_sys::global();
+    let performance = get(&global, "performance");
+    let ms = if is_present(&performance) {
+        get(&performance, "now")
+            .dyn_into::<Function>()
+            .ok()
+            .and_then(|f| f.call0(&performance).ok())
+            .and_then(|v| v.as_f64())
+    } else {
+        None
+    };
+    let ms = ms.unwrap_or_else(js_sys::Date::now);
+    (ms.is_finite() && ms >= 0.0).then(|| Duration::from_micros((ms * 1000.0) as u64))
+}
+
+/// 64 bits from `crypto.getRandomValues` (every host this crate runs in has
+/// it), or from `Math.random` (seeded per isolate) where it is missing.
+pub(crate) fn random_seed() -> u64 {
+    let global = js_sys::global();
+    let crypto = get(&global, "crypto");
+    if is_present(&crypto) {
+        if let Ok(fill) = get(&crypto, "getRandomValues").dyn_into::<Function>() {
+            let words = js_sys::Uint32Array::new_with_length(2);
+            if fill.call1(&crypto, &words).is_ok() {
+                return (u64::from(words.get_index(0)) << 32) | u64::from(words.get_index(1));
+            }
+        }
+    }
+    let half = || (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    (half() << 32) | half()
 }

@@ -26,27 +26,35 @@
 //! - **`fetch`**, looked up on `globalThis` at each call (never on `window`,
 //!   which Workers and Node lack) and called with the global object as
 //!   `this`, which workerd insists on.
-//! - **A deadline** on each exchange, 10 s by default
-//!   ([`Builder::request_timeout`]): an `AbortSignal` aborts the request,
-//!   body included, and the error is [`Error::Timeout`]. Dropping the future
-//!   aborts the request too.
-//! - **A body cap**, 1 MiB by default ([`Builder::max_body_bytes`]), checked
-//!   against `Content-Length` and again while the body streams in.
+//! - **clerk-core's transport contract**, kept with the host's means (it is
+//!   written once in clerk-core, and the workspace's conformance suite runs
+//!   its cases in Node, Deno and Bun): a deadline on each attempt
+//!   ([`Builder::request_timeout`], 10 s by default, or what is left of the
+//!   client's whole-call deadline): an `AbortSignal` aborts the request,
+//!   body included (kind `Timeout`). Every request has its `AbortController`,
+//!   so dropping the future aborts it too. A body cap, 1 MiB by default
+//!   ([`Builder::max_body_bytes`]), read into [`clerk_core::BodyBuffer`],
+//!   checked against `Content-Length` and again while the body streams in.
+//!   The cleartext rule ([`clerk_core::check_request`]): plain `http://` only
+//!   to loopback, unless [`Builder::allow_insecure_http`]; the host speaks
+//!   `https` over TLS.
 //! - **No redirects**: `redirect: "manual"`, so `Authorization` is never
 //!   replayed to another origin.
-//! - **The cleartext rule**: plain `http://` only to loopback, unless
-//!   [`Builder::allow_insecure_http`].
 //! - **The browser-window refusal**: a secret key must not sit in a web page.
 //!   Where `window` and `document` both exist, [`FetchTransport`] refuses
-//!   with [`Error::BrowserWindow`] before sending, unless it was built with
+//!   (kind `Refused`) before sending, unless it was built with
 //!   [`Builder::dangerously_allow_browser_window`]. Workers, web workers and
 //!   server runtimes need no opt-in.
 //! - **[`SetTimeoutTimer`]**, a [`clerk_core::Timer`] over `setTimeout`, so
-//!   retries with backoff and `Retry-After` work in WebAssembly.
-//! - **Errors** ([`Error`]) that keep the JavaScript error's own words
-//!   (`TypeError: fetch failed (connect ECONNREFUSED ...)`) with any copy of
-//!   the secret key scrubbed out, and that say whether the request can have
-//!   left (Node's `ECONNREFUSED` and friends say it did not).
+//!   retries with backoff and `Retry-After` work in WebAssembly; it is the
+//!   client's clock (`performance.now()`) and entropy
+//!   (`crypto.getRandomValues`) too.
+//! - **Errors**: clerk-core's [`SendError`](clerk_core::SendError) (re-exported
+//!   as [`Error`], every adapter's error type), keeping the JavaScript error's
+//!   own words (`TypeError: fetch failed (connect ECONNREFUSED ...)`) with any
+//!   copy of the secret key scrubbed out, and a kind that says whether the
+//!   request can have left (Node's `ECONNREFUSED`, Bun's
+//!   `ConnectionRefused` and Deno's "tcp connect error" say it did not).
 //!
 //! It never retries on its own (clerk-core does), never logs, and its errors
 //! never quote headers or bodies.
@@ -71,7 +79,7 @@
 //! let transport = FetchTransport::builder()
 //!     .request_timeout(Duration::from_secs(5))
 //!     .max_body_bytes(64 * 1024)
-//!     .build();
+//!     .build()?;
 //! let client = Client::builder(SecretKey::new("sk_test_example")?)
 //!     .base_url("http://127.0.0.1:8080/v1") // `clerk-sign-in-tokens mock-server`
 //!     .timer(SetTimeoutTimer)
@@ -86,14 +94,14 @@
 //! `clerk-sign-in-tokens mock-server --cors <origin>` does, Clerk's API does
 //! not expect to be called from browsers. Response headers a server does not
 //! expose (`Access-Control-Expose-Headers`) are invisible to `fetch`, and a
-//! redirect comes back as [`Error::OpaqueRedirect`].
+//! redirect comes back as an error of kind `Protocol` ("opaqueredirect").
 //!
 //! ## Other targets
 //!
 //! The crate builds everywhere so a workspace can check and document it, but
 //! JavaScript exists only on `wasm32-unknown-unknown`: elsewhere
-//! [`FetchTransport`] answers [`Error::NoFetch`] and [`SetTimeoutTimer`]
-//! cannot sleep. For WASI hosts use `clerk-wasi`, for native code
+//! [`FetchTransport`] answers kind `Refused` ("no fetch to call") and
+//! [`SetTimeoutTimer`] cannot sleep. For WASI hosts use `clerk-wasi`, for native code
 //! `clerk-hyper` or `clerk-reqwest`.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -105,19 +113,21 @@ mod policy;
 mod timer;
 mod transport;
 
-pub use error::Error;
+pub use clerk_core::SendError as Error;
 pub use timer::SetTimeoutTimer;
-pub use transport::{Builder, DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_TIMEOUT, FetchTransport};
+pub use transport::{Builder, FetchTransport};
 
 pub use clerk_core;
 pub use clerk_core::{bytes, http};
 
-use clerk_core::{Client, InvalidInput, SecretKey};
+use clerk_core::{BuildError, Client, SecretKey};
 
 /// The one-line setup: a client for `https://api.clerk.com/v1` over
-/// [`FetchTransport::new`] (10 s deadline, 1 MiB body cap, refused in a
-/// browser window) with [`SetTimeoutTimer`], so it retries with backoff as
-/// clerk-core's default policy says.
+/// [`FetchTransport::new`] (10 s deadline per attempt, 1 MiB body cap,
+/// refused in a browser window) with [`SetTimeoutTimer`], so it retries with
+/// backoff (jittered from the host's entropy) as clerk-core's default policy
+/// says, every call bound by the 30 s whole-call deadline
+/// ([`clerk_core::DEFAULT_CALL_TIMEOUT`]).
 ///
 /// ```
 /// let client = clerk_fetch::client(clerk_core::SecretKey::new("sk_test_example")?)?;
@@ -130,8 +140,8 @@ use clerk_core::{Client, InvalidInput, SecretKey};
 /// ```
 pub fn client(
     secret_key: SecretKey,
-) -> Result<Client<FetchTransport, SetTimeoutTimer>, InvalidInput> {
-    Client::builder(secret_key)
+) -> Result<Client<FetchTransport, SetTimeoutTimer>, BuildError> {
+    Ok(Client::builder(secret_key)
         .timer(SetTimeoutTimer)
-        .build(FetchTransport::new())
+        .build(FetchTransport::new())?)
 }

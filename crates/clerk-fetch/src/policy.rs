@@ -1,39 +1,8 @@
-//! Checks made on a request before `fetch` is called: no JavaScript here, so
-//! they are tested on every target.
+//! What `fetch` needs of a request beyond clerk-core's check: header pairs
+//! as strings, and the secrets its error messages must never show. No
+//! JavaScript here, so they are tested on every target.
 
-use clerk_core::is_loopback_host;
-
-use http::Uri;
-
-use crate::error::Error;
-
-/// Whether `uri` may be sent: absolute, `http` or `https`, and plain `http`
-/// only to a loopback host unless `allow_insecure_http`.
-pub(crate) fn check_uri(uri: &Uri, allow_insecure_http: bool) -> Result<(), Error> {
-    let scheme = uri.scheme_str().ok_or(Error::InvalidRequest {
-        reason: "the request URI is not absolute: it has no scheme",
-    })?;
-    let host = uri
-        .host()
-        .filter(|h| !h.is_empty())
-        .ok_or(Error::InvalidRequest {
-            reason: "the request URI has no host",
-        })?;
-    if scheme.eq_ignore_ascii_case("https") {
-        return Ok(());
-    }
-    if !scheme.eq_ignore_ascii_case("http") {
-        return Err(Error::InvalidRequest {
-            reason: "the request URI's scheme is not http or https",
-        });
-    }
-    if allow_insecure_http || is_loopback_host(host) {
-        return Ok(());
-    }
-    Err(Error::InsecureScheme {
-        host: host.to_owned(),
-    })
-}
+use clerk_core::SendError;
 
 /// The headers as `fetch` takes them (strings), or the reason they cannot be.
 /// `fetch` accepts only byte-string values; this refuses anything outside
@@ -45,12 +14,12 @@ pub(crate) fn check_uri(uri: &Uri, allow_insecure_http: bool) -> Result<(), Erro
 )]
 pub(crate) fn header_pairs(
     headers: &http::HeaderMap,
-) -> Result<impl Iterator<Item = (&str, &str)>, Error> {
+) -> Result<impl Iterator<Item = (&str, &str)>, SendError> {
     // All checked before the first is handed over; no Vec of pairs.
     if headers.values().any(|value| value.to_str().is_err()) {
-        return Err(Error::InvalidRequest {
-            reason: "a header value is not visible ASCII",
-        });
+        return Err(SendError::invalid_request(
+            "a header value is not visible ASCII",
+        ));
     }
     Ok(headers
         .iter()
@@ -81,41 +50,6 @@ pub(crate) fn secrets_of(headers: &http::HeaderMap) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn check(uri: &str, allow: bool) -> Result<(), Error> {
-        check_uri(&uri.parse().expect("test uri"), allow)
-    }
-
-    #[test]
-    fn cleartext_only_to_loopback() {
-        assert!(check("https://api.clerk.com/v1/sign_in_tokens", false).is_ok());
-        for ok in [
-            "http://127.0.0.1:8080/v1",
-            "http://localhost/v1",
-            "http://[::1]:1/",
-            "http://127.9.9.9/",
-        ] {
-            assert!(check(ok, false).is_ok(), "{ok}");
-        }
-        assert_eq!(
-            check("http://api.clerk.com/v1", false),
-            Err(Error::InsecureScheme {
-                host: "api.clerk.com".into()
-            })
-        );
-        assert!(check("http://localhost.example.com/", false).is_err());
-        assert!(check("http://api.clerk.com/v1", true).is_ok());
-    }
-
-    #[test]
-    fn malformed_uris_are_refused() {
-        for bad in ["/v1/sign_in_tokens", "ftp://example.com/"] {
-            assert!(
-                matches!(check(bad, true), Err(Error::InvalidRequest { .. })),
-                "{bad}"
-            );
-        }
-    }
-
     #[test]
     fn header_values_must_be_ascii() {
         let mut headers = http::HeaderMap::new();
@@ -128,10 +62,12 @@ mod tests {
             "x-bad",
             http::HeaderValue::from_bytes(b"caf\xe9").expect("obs-text is a valid value"),
         );
-        assert!(matches!(
-            header_pairs(&headers).map(|pairs| pairs.count()),
-            Err(Error::InvalidRequest { .. })
-        ));
+        assert_eq!(
+            header_pairs(&headers)
+                .map(|pairs| pairs.count())
+                .map_err(|e| e.kind()),
+            Err(clerk_core::TransportErrorKind::InvalidRequest)
+        );
     }
 
     #[test]

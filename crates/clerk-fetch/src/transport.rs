@@ -3,68 +3,50 @@
 
 use std::time::Duration;
 
-use clerk_core::{HttpRequest, HttpResponse, HttpTransport};
-
-use crate::error::Error;
-use crate::policy;
-
-/// The default deadline on a whole exchange, from calling `fetch` to the last
-/// body byte: 10 s, as in clerk-hyper.
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The default cap on a response body: 1 MiB, as in clerk-hyper. Clerk's
-/// answers are a few hundred bytes.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+use clerk_core::{
+    BuildError, HttpRequest, HttpResponse, HttpTransport, SendError, TransportLimits,
+};
 
 /// A [`clerk_core::HttpTransport`] over the JavaScript host's global
 /// `fetch`.
 ///
 /// It works wherever `globalThis.fetch` exists: Cloudflare Workers (workerd),
 /// Node 18 and later, Deno, Bun, and browser web workers. In a browser
-/// *window* it refuses with [`Error::BrowserWindow`] unless built with
-/// [`Builder::dangerously_allow_browser_window`].
+/// *window* it refuses (kind [`Refused`](clerk_core::TransportErrorKind::Refused))
+/// unless built with [`Builder::dangerously_allow_browser_window`].
 ///
-/// Each request gets an `AbortSignal` that fires after the
-/// [deadline](Builder::request_timeout) (10 s by default), redirects are not
-/// followed (`redirect: "manual"`), and at most
-/// [`max_body_bytes`](Builder::max_body_bytes) (1 MiB by default) of body are
-/// read. Dropping the future aborts the request.
+/// Each request gets an `AbortSignal`: it fires after the attempt's
+/// deadline ([`request_timeout`](Builder::request_timeout), 10 s by default,
+/// or what is left of the client's whole-call deadline if that is shorter),
+/// and when the future is dropped, so a dropped call never leaves a fetch or
+/// its body stream running. Redirects are not followed (`redirect:
+/// "manual"`), and at most [`max_body_bytes`](Builder::max_body_bytes)
+/// (1 MiB by default) of body are read.
 ///
 /// It holds only settings: cloning is free, and the transport is `Send` and
 /// `Sync`. Its futures are not `Send` (JavaScript values live on one thread).
 ///
 /// On targets other than `wasm32-unknown-unknown` there is no JavaScript, and
-/// [`send`](HttpTransport::send) answers [`Error::NoFetch`].
+/// [`send`](HttpTransport::send) answers kind
+/// [`Refused`](clerk_core::TransportErrorKind::Refused) ("no fetch to call").
 ///
 /// ```
 /// use clerk_fetch::FetchTransport;
 ///
 /// let transport = FetchTransport::new();
-/// assert_eq!(transport.max_body_bytes(), clerk_fetch::DEFAULT_MAX_BODY_BYTES);
-/// assert_eq!(transport.request_timeout(), Some(clerk_fetch::DEFAULT_REQUEST_TIMEOUT));
+/// assert_eq!(transport.max_body_bytes(), clerk_core::DEFAULT_MAX_BODY_BYTES);
+/// assert_eq!(transport.request_timeout(), Some(clerk_core::DEFAULT_REQUEST_TIMEOUT));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FetchTransport {
-    pub(crate) request_timeout: Option<Duration>,
-    pub(crate) max_body_bytes: usize,
-    pub(crate) allow_insecure_http: bool,
+    pub(crate) limits: TransportLimits,
     pub(crate) allow_browser_window: bool,
 }
 
-impl Default for FetchTransport {
-    fn default() -> Self {
-        Self {
-            request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-            allow_insecure_http: false,
-            allow_browser_window: false,
-        }
-    }
-}
-
 impl FetchTransport {
-    /// A transport with the defaults: a 10 s deadline, a 1 MiB body cap,
-    /// plain `http` only to loopback, refused in a browser window.
+    /// A transport with clerk-core's defaults ([`TransportLimits`]): a 10 s
+    /// deadline, a 1 MiB body cap, plain `http` only to loopback; refused in
+    /// a browser window.
     ///
     /// ```
     /// let transport = clerk_fetch::FetchTransport::new();
@@ -81,8 +63,9 @@ impl FetchTransport {
     /// let transport = clerk_fetch::FetchTransport::builder()
     ///     .request_timeout(Duration::from_secs(3))
     ///     .max_body_bytes(64 * 1024)
-    ///     .build();
+    ///     .build()?;
     /// assert_eq!(transport.request_timeout(), Some(Duration::from_secs(3)));
+    /// # Ok::<(), clerk_core::BuildError>(())
     /// ```
     pub fn builder() -> Builder {
         Builder {
@@ -93,11 +76,12 @@ impl FetchTransport {
     /// The deadline on each exchange; `None` when turned off.
     ///
     /// ```
-    /// let t = clerk_fetch::FetchTransport::builder().without_request_timeout().build();
+    /// let t = clerk_fetch::FetchTransport::builder().request_timeout(None).build()?;
     /// assert_eq!(t.request_timeout(), None);
+    /// # Ok::<(), clerk_core::BuildError>(())
     /// ```
     pub fn request_timeout(&self) -> Option<Duration> {
-        self.request_timeout
+        self.limits.request_timeout
     }
 
     /// The cap on a response body, in bytes.
@@ -106,15 +90,26 @@ impl FetchTransport {
     /// assert_eq!(clerk_fetch::FetchTransport::new().max_body_bytes(), 1024 * 1024);
     /// ```
     pub fn max_body_bytes(&self) -> usize {
-        self.max_body_bytes
+        self.limits.max_body_bytes
+    }
+
+    /// The limits this transport keeps (clerk-core's [`TransportLimits`];
+    /// its `connect_timeout` is the host's business here, see [`Builder`]).
+    ///
+    /// ```
+    /// assert!(!clerk_fetch::FetchTransport::new().limits().allow_insecure_http);
+    /// ```
+    pub fn limits(&self) -> &TransportLimits {
+        &self.limits
     }
 
     /// Whether this transport sends from a browser window (the opt-in of
     /// [`Builder::dangerously_allow_browser_window`]).
     ///
     /// ```
-    /// let t = clerk_fetch::FetchTransport::builder().dangerously_allow_browser_window().build();
+    /// let t = clerk_fetch::FetchTransport::builder().dangerously_allow_browser_window().build()?;
     /// assert!(t.allows_browser_window());
+    /// # Ok::<(), clerk_core::BuildError>(())
     /// ```
     pub fn allows_browser_window(&self) -> bool {
         self.allow_browser_window
@@ -122,10 +117,10 @@ impl FetchTransport {
 }
 
 impl HttpTransport for FetchTransport {
-    type Error = Error;
+    type Error = SendError;
 
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
-        policy::check_uri(request.uri(), self.allow_insecure_http)?;
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, SendError> {
+        clerk_core::check_request(request.uri(), self.limits.allow_insecure_http)?;
         #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
         {
             crate::js::send(self, request).await
@@ -133,19 +128,26 @@ impl HttpTransport for FetchTransport {
         #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
         {
             drop(request);
-            Err(Error::NoFetch)
+            Err(crate::error::no_fetch())
         }
     }
 }
 
 /// Settings for a [`FetchTransport`]; from [`FetchTransport::builder`].
 ///
+/// `request_timeout`, `max_body_bytes` and `allow_insecure_http` are
+/// clerk-core's [`TransportLimits`], under the names every adapter crate
+/// uses. There is no `connect_timeout`: the host owns connecting (and TLS),
+/// and `fetch` has no separate connect phase to bound; the request deadline
+/// covers it.
+///
 /// ```
 /// use std::time::Duration;
 /// let transport = clerk_fetch::FetchTransport::builder()
 ///     .request_timeout(Duration::from_secs(5))
-///     .build();
+///     .build()?;
 /// assert_eq!(transport.request_timeout(), Some(Duration::from_secs(5)));
+/// # Ok::<(), clerk_core::BuildError>(())
 /// ```
 #[derive(Debug, Clone)]
 #[must_use]
@@ -155,55 +157,51 @@ pub struct Builder {
 
 impl Builder {
     /// The deadline on each exchange, from calling `fetch` to the last body
-    /// byte (default [`DEFAULT_REQUEST_TIMEOUT`]). When it runs out the
-    /// request is aborted and [`Error::Timeout`] returned. Durations over
-    /// about 24.8 days (JavaScript's timer limit) are cut to that.
+    /// byte (default [`DEFAULT_REQUEST_TIMEOUT`](clerk_core::DEFAULT_REQUEST_TIMEOUT),
+    /// 10 s; the client's whole-call deadline can make an attempt's
+    /// shorter). When it runs out the request is aborted, kind
+    /// [`Timeout`](clerk_core::TransportErrorKind::Timeout). `None`: a request
+    /// waits as long as the host lets it (a Worker's own limits still
+    /// apply). Durations over about 24.8 days (JavaScript's timer limit) are
+    /// cut to that.
     ///
     /// ```
     /// use std::time::Duration;
-    /// let t = clerk_fetch::FetchTransport::builder().request_timeout(Duration::from_millis(800)).build();
+    /// let t = clerk_fetch::FetchTransport::builder().request_timeout(Duration::from_millis(800)).build()?;
     /// assert_eq!(t.request_timeout(), Some(Duration::from_millis(800)));
+    /// # Ok::<(), clerk_core::BuildError>(())
     /// ```
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.transport.request_timeout = Some(timeout);
-        self
-    }
-
-    /// No deadline: a request waits as long as the host lets it (a Worker's
-    /// own limits still apply).
-    ///
-    /// ```
-    /// let t = clerk_fetch::FetchTransport::builder().without_request_timeout().build();
-    /// assert!(t.request_timeout().is_none());
-    /// ```
-    pub fn without_request_timeout(mut self) -> Self {
-        self.transport.request_timeout = None;
+    pub fn request_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.transport.limits.request_timeout = timeout.into();
         self
     }
 
     /// The most response body to read, in bytes (default
-    /// [`DEFAULT_MAX_BODY_BYTES`]). Checked against `Content-Length` before
-    /// reading and again while reading; over it, [`Error::BodyTooLarge`].
+    /// [`DEFAULT_MAX_BODY_BYTES`](clerk_core::DEFAULT_MAX_BODY_BYTES)). Checked
+    /// against `Content-Length` before reading and again while reading; over
+    /// it, kind [`BodyTooLarge`](clerk_core::TransportErrorKind::BodyTooLarge).
     ///
     /// ```
-    /// let t = clerk_fetch::FetchTransport::builder().max_body_bytes(4096).build();
+    /// let t = clerk_fetch::FetchTransport::builder().max_body_bytes(4096).build()?;
     /// assert_eq!(t.max_body_bytes(), 4096);
+    /// # Ok::<(), clerk_core::BuildError>(())
     /// ```
     pub fn max_body_bytes(mut self, limit: usize) -> Self {
-        self.transport.max_body_bytes = limit;
+        self.transport.limits.max_body_bytes = limit;
         self
     }
 
-    /// Allow plain `http://` to hosts other than loopback. The secret key
-    /// then crosses the network in cleartext: only behind a TLS-terminating
-    /// proxy you trust.
+    /// Whether plain `http://` may go to hosts other than loopback (default
+    /// `false`). The secret key then crosses the network in cleartext: only
+    /// behind a TLS-terminating proxy you trust.
     ///
     /// ```
-    /// let t = clerk_fetch::FetchTransport::builder().allow_insecure_http().build();
-    /// # let _ = t;
+    /// let t = clerk_fetch::FetchTransport::builder().allow_insecure_http(true).build()?;
+    /// assert!(t.limits().allow_insecure_http);
+    /// # Ok::<(), clerk_core::BuildError>(())
     /// ```
-    pub fn allow_insecure_http(mut self) -> Self {
-        self.transport.allow_insecure_http = true;
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.transport.limits.allow_insecure_http = allow;
         self
     }
 
@@ -215,28 +213,32 @@ impl Builder {
     /// Workers, web workers and server runtimes need no opt-in.
     ///
     /// ```
-    /// let t = clerk_fetch::FetchTransport::builder().dangerously_allow_browser_window().build();
+    /// let t = clerk_fetch::FetchTransport::builder().dangerously_allow_browser_window().build()?;
     /// assert!(t.allows_browser_window());
+    /// # Ok::<(), clerk_core::BuildError>(())
     /// ```
     pub fn dangerously_allow_browser_window(mut self) -> Self {
         self.transport.allow_browser_window = true;
         self
     }
 
-    /// The transport.
+    /// The transport. Never fails today; a `Result` like every adapter's
+    /// `build`, with clerk-core's one [`BuildError`].
     ///
     /// ```
-    /// let t = clerk_fetch::FetchTransport::builder().build();
+    /// let t = clerk_fetch::FetchTransport::builder().build()?;
     /// assert_eq!(t, clerk_fetch::FetchTransport::new());
+    /// # Ok::<(), clerk_core::BuildError>(())
     /// ```
-    pub fn build(self) -> FetchTransport {
-        self.transport
+    pub fn build(self) -> Result<FetchTransport, BuildError> {
+        Ok(self.transport)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clerk_core::TransportErrorKind;
 
     #[test]
     fn checks_run_before_any_javascript() {
@@ -245,7 +247,7 @@ mod tests {
             .body(bytes::Bytes::new())
             .expect("request");
         let err = poll_once(transport.send(request)).expect_err("cleartext");
-        assert!(matches!(err, Error::InsecureScheme { .. }));
+        assert_eq!(err.kind(), TransportErrorKind::InsecureScheme);
     }
 
     #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
@@ -255,7 +257,8 @@ mod tests {
             .body(bytes::Bytes::new())
             .expect("request");
         let err = poll_once(FetchTransport::new().send(request)).expect_err("no js");
-        assert_eq!(err, Error::NoFetch);
+        assert_eq!(err.kind(), TransportErrorKind::Refused);
+        assert!(err.to_string().starts_with("no fetch to call"));
     }
 
     /// Polls a future that never waits (the checks above resolve at once).

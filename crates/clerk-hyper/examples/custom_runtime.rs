@@ -1,12 +1,13 @@
 //! clerk-hyper on a runtime that is not tokio: smol.
 //!
 //! The transport needs three things from a runtime, all through hyper's `rt`
-//! traits: a connector whose streams implement `hyper::rt::Read + Write`, an
-//! executor for hyper's connection tasks, and a `hyper::rt::Timer` for the
-//! timeouts. clerk-core's client needs one more: a `clerk_core::Timer` to
-//! wait between retries. This example writes the four small adapters for
-//! smol, then creates a sign-in token against a stand-in for Clerk on
-//! 127.0.0.1 (a plain thread with a std `TcpListener`), so it runs offline:
+//! traits: a connector whose streams implement `hyper::rt::Read + Write`
+//! (and say whether they are TLS, `clerk_hyper::IsTls`), an executor for
+//! hyper's connection tasks, and a `hyper::rt::Timer` for the timeouts.
+//! clerk-core's client needs one more: a `clerk_core::Timer` to wait between
+//! retries. This example writes the four small adapters for smol, then
+//! creates a sign-in token against a stand-in for Clerk on 127.0.0.1 (a
+//! plain thread with a std `TcpListener`), so it runs offline:
 //!
 //! ```text
 //! cargo run -p clerk-hyper --example custom_runtime
@@ -14,6 +15,13 @@
 //!
 //! None of it uses the `tokio` feature: with `default-features = false`
 //! the same code builds without tokio's runtime.
+//!
+//! The connector opens plain TCP, and its stream says so (`IsTls`): good for
+//! the loopback stand-in over `http://`. Pointed at Clerk's `https://` API,
+//! the transport refuses to send over it (kind `InsecureScheme`, before a
+//! byte is written) instead of putting the secret key on the wire in
+//! cleartext; a real deployment wraps the stream in TLS (futures-rustls, for
+//! one) and answers `true`.
 
 use std::future::Future;
 use std::io::{self, Read as _, Write as _};
@@ -23,7 +31,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use clerk_core::{Client, CreateSignInTokenRequest, SecretKey};
-use clerk_hyper::{BoxFuture, HyperTransport, connect_fn};
+use clerk_hyper::{BoxFuture, HyperTransport, IsTls, connect_fn};
 use hyper::rt::ReadBufCursor;
 use smol::io::{AsyncRead, AsyncWrite};
 
@@ -47,6 +55,13 @@ impl hyper::rt::Read for SmolIo {
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
             Poll::Pending => Poll::Pending,
         }
+    }
+}
+
+/// Plain TCP: the transport refuses to send an `https` request over it.
+impl IsTls for SmolIo {
+    fn is_tls(&self) -> bool {
+        false
     }
 }
 
@@ -157,7 +172,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let transport = HyperTransport::builder()
         .request_timeout(Duration::from_secs(5))
         .connect_timeout(Duration::from_secs(2))
-        .build_with_connector(connector, SmolExecutor, SmolTimer);
+        .build_with_runtime(connector, SmolExecutor, SmolTimer);
 
     let client = Client::builder(SecretKey::new("sk_test_example_only")?)
         .base_url(base_url)

@@ -89,6 +89,13 @@ impl ProxyStream {
     }
 }
 
+/// Plain TCP: TLS, when there is any, is hyper-rustls's layer above it.
+impl crate::stream::IsTls for ProxyStream {
+    fn is_tls(&self) -> bool {
+        false
+    }
+}
+
 impl Connection for ProxyStream {
     fn connected(&self) -> Connected {
         self.io.connected().proxy(self.forwarding)

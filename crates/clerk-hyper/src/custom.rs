@@ -4,45 +4,23 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use clerk_core::SendError;
 use http::{HeaderValue, Uri, header};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::rt::{Executor, Timer};
 
-use crate::error::{BoxError, Error, TimeoutPhase};
+use crate::error::{BoxError, connect_failed, exchange_failed};
 use crate::exchange;
+use crate::stream::IsTls;
 use crate::transport::{Backend, Builder, HyperTransport, SendFuture};
 
 /// A future handed to your executor: it must be polled to completion, on
 /// any thread.
 pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
-
-/// Opens a byte stream to the host of a URI; the transport speaks HTTP over
-/// it.
-///
-/// This is how [`HyperTransport::with_connector`] reaches the network without
-/// tokio: resolve and connect with your runtime's sockets (and do TLS for
-/// `https` if you need it), then hand back something implementing hyper's
-/// [`Read`](hyper::rt::Read) and [`Write`](hyper::rt::Write).
-///
-/// The transport applies its connect timeout around `connect`, and the
-/// cleartext rule before calling it. An error from `connect` is reported as
-/// [`Error::Connect`] (or [`Error::Tls`] when a `rustls::Error` is in its
-/// chain), both known not to have sent the request.
-///
-/// Closures implement it through [`connect_fn`].
-pub trait Connect: Send + Sync + 'static {
-    /// The connected stream.
-    type Io: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static;
-    /// Why connecting failed.
-    type Error: Into<BoxError>;
-
-    /// Opens a connection to `uri`'s host and port (the port defaults to 80
-    /// for `http` and 443 for `https`; see [`default_port`]).
-    fn connect(&self, uri: &Uri) -> impl Future<Output = Result<Self::Io, Self::Error>> + Send;
-}
 
 /// The port to connect to for `uri`: its explicit port, or the scheme's
 /// default (443 for `https`, 80 otherwise).
@@ -66,9 +44,15 @@ pub fn default_port(uri: &Uri) -> u16 {
     })
 }
 
-/// A [`Connect`] made from a closure; see [`connect_fn`].
-#[derive(Clone, Copy)]
-pub struct ConnectFn<F>(F);
+/// A connector made from a closure; see [`connect_fn`]. It is a
+/// `tower_service::Service<Uri>`, like hyper-util's connectors.
+pub struct ConnectFn<F>(Arc<F>);
+
+impl<F> Clone for ConnectFn<F> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
 
 impl<F> fmt::Debug for ConnectFn<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -76,10 +60,13 @@ impl<F> fmt::Debug for ConnectFn<F> {
     }
 }
 
-/// Turns `f(uri) -> impl Future<Output = Result<Io, E>>` into a [`Connect`].
+/// Turns `f(uri) -> impl Future<Output = Result<Io, E>>` into a connector:
+/// a `tower_service::Service<Uri>` whose streams say whether they are TLS
+/// ([`IsTls`]).
 ///
-/// Here with tokio's `TcpStream` for brevity; any runtime's socket adapted to
-/// hyper's IO traits works the same way.
+/// Here with tokio's `TcpStream` for brevity (hyper-util's `TokioIo` over a
+/// `TcpStream` says it is not TLS); any runtime's socket adapted to hyper's
+/// IO traits works the same way.
 ///
 /// ```
 /// # #[cfg(feature = "tokio")] {
@@ -91,34 +78,38 @@ impl<F> fmt::Debug for ConnectFn<F> {
 ///     let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
 ///     let port = clerk_hyper::default_port(&uri);
 ///     let stream = tokio::net::TcpStream::connect((host, port)).await?;
-///     Ok::<_, std::io::Error>(TokioIo::new(stream))
+///     Ok::<_, std::io::Error>(TokioIo::new(stream)) // plain TCP: https is refused over it
 /// });
-/// # fn is_connect(_: &impl clerk_hyper::Connect) {}
-/// # is_connect(&connector);
+/// # drop(connector);
 /// # }
 /// ```
 pub fn connect_fn<F, Fut, Io, E>(f: F) -> ConnectFn<F>
 where
     F: Fn(Uri) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<Io, E>> + Send,
-    Io: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    Fut: Future<Output = Result<Io, E>> + Send + 'static,
+    Io: hyper::rt::Read + hyper::rt::Write + IsTls + Unpin + Send + 'static,
     E: Into<BoxError>,
 {
-    ConnectFn(f)
+    ConnectFn(Arc::new(f))
 }
 
-impl<F, Fut, Io, E> Connect for ConnectFn<F>
+impl<F, Fut, Io, E> tower_service::Service<Uri> for ConnectFn<F>
 where
     F: Fn(Uri) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<Io, E>> + Send,
-    Io: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    Fut: Future<Output = Result<Io, E>> + Send + 'static,
+    Io: hyper::rt::Read + hyper::rt::Write + IsTls + Unpin + Send + 'static,
     E: Into<BoxError>,
 {
-    type Io = Io;
+    type Response = Io;
     type Error = E;
+    type Future = Fut;
 
-    fn connect(&self, uri: &Uri) -> impl Future<Output = Result<Io, E>> + Send {
-        (self.0)(uri.clone())
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), E>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, uri: Uri) -> Fut {
+        (self.0)(uri)
     }
 }
 
@@ -135,7 +126,7 @@ where
     }
 }
 
-struct ConnectorBackend<C> {
+struct RuntimeBackend<C> {
     connector: C,
     exec: Exec,
     timer: Arc<dyn Timer + Send + Sync>,
@@ -144,75 +135,103 @@ struct ConnectorBackend<C> {
     http2: bool,
 }
 
-impl<C: Connect> ConnectorBackend<C> {
-    async fn open(&self, uri: &Uri) -> Result<C::Io, Error> {
+/// A handshaken connection, ready for the request.
+enum Sender {
+    Http1(hyper::client::conn::http1::SendRequest<Full<Bytes>>),
+    #[cfg(feature = "http2")]
+    Http2(hyper::client::conn::http2::SendRequest<Full<Bytes>>),
+}
+
+impl<C> RuntimeBackend<C>
+where
+    C: tower_service::Service<Uri> + Clone + Send + Sync + 'static,
+    C::Response: hyper::rt::Read + hyper::rt::Write + IsTls + Unpin + Send + 'static,
+    C::Error: Into<BoxError>,
+    C::Future: Send,
+{
+    /// Connects, checks the stream against the cleartext rule, and speaks
+    /// the HTTP handshake: all of it under the connect deadline, and nothing
+    /// of the request written yet.
+    async fn open(&self, uri: &Uri) -> Result<Sender, SendError> {
+        let https = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
+        let mut connector = self.connector.clone();
         let connecting = std::pin::pin!(async {
-            self.connector
-                .connect(uri)
+            std::future::poll_fn(|cx| connector.poll_ready(cx))
                 .await
-                .map_err(|e| Error::from_connect(e.into()))
+                .map_err(|e| connect_failed(e.into()))?;
+            let io = connector
+                .call(uri.clone())
+                .await
+                .map_err(|e| connect_failed(e.into()))?;
+            if https && !io.is_tls() {
+                return Err(SendError::https_over_plaintext());
+            }
+            self.handshake(io).await
         });
         match self.connect_timeout {
             Some(after) => exchange::deadline(&*self.timer, after, connecting)
                 .await
-                .unwrap_or(Err(Error::timeout(TimeoutPhase::Connect, Some(after)))),
+                .unwrap_or_else(|| Err(SendError::connect_timeout(Some(after)))),
             None => connecting.await,
         }
+    }
+
+    async fn handshake(&self, io: C::Response) -> Result<Sender, SendError> {
+        #[cfg(feature = "http2")]
+        if self.http2 {
+            let (sender, connection) = hyper::client::conn::http2::Builder::new(self.exec.clone())
+                .handshake(io)
+                .await
+                .map_err(|e| connect_failed(Box::new(e)))?;
+            self.exec.execute(async move {
+                // Errors surface through the request or its body.
+                let _ = connection.await;
+            });
+            return Ok(Sender::Http2(sender));
+        }
+        let (sender, connection) = hyper::client::conn::http1::Builder::new()
+            .handshake(io)
+            .await
+            .map_err(|e| connect_failed(Box::new(e)))?;
+        self.exec.execute(async move {
+            let _ = connection.await;
+        });
+        Ok(Sender::Http1(sender))
     }
 
     async fn round_trip(
         &self,
         mut request: http::Request<Full<Bytes>>,
-    ) -> Result<http::Response<Incoming>, Error> {
-        let io = self.open(request.uri()).await?;
-
-        #[cfg(feature = "http2")]
-        if self.http2 {
-            let (mut sender, connection) =
-                hyper::client::conn::http2::Builder::new(self.exec.clone())
-                    .handshake(io)
-                    .await
-                    .map_err(|e| Error::from_connect(Box::new(e)))?;
-            self.exec.execute(async move {
-                // Errors surface through the request or its body.
-                let _ = connection.await;
-            });
-            return sender
-                .send_request(request)
-                .await
-                .map_err(|e| Error::from_exchange(Box::new(e)));
-        }
-
-        let (mut sender, connection) = hyper::client::conn::http1::Builder::new()
-            .handshake(io)
-            .await
-            .map_err(|e| Error::from_connect(Box::new(e)))?;
-        self.exec.execute(async move {
-            let _ = connection.await;
-        });
-        to_origin_form(&mut request)?;
-        sender
-            .send_request(request)
-            .await
-            .map_err(|e| Error::from_exchange(Box::new(e)))
+    ) -> Result<http::Response<Incoming>, SendError> {
+        let sender = self.open(request.uri()).await?;
+        let sent = match sender {
+            #[cfg(feature = "http2")]
+            Sender::Http2(mut sender) => sender.send_request(request).await,
+            Sender::Http1(mut sender) => {
+                to_origin_form(&mut request)?;
+                sender.send_request(request).await
+            }
+        };
+        sent.map_err(|e| exchange_failed(Box::new(e)))
     }
 }
 
 /// HTTP/1.1 wants `/path?query` on the request line and the authority in
 /// `Host`.
-fn to_origin_form(request: &mut http::Request<Full<Bytes>>) -> Result<(), Error> {
+fn to_origin_form(request: &mut http::Request<Full<Bytes>>) -> Result<(), SendError> {
     let uri = request.uri();
     if !request.headers().contains_key(header::HOST) {
         let authority = uri
             .authority()
-            .ok_or_else(|| Error::invalid("the request URI has no host"))?;
+            .ok_or_else(|| SendError::invalid_request("the request URI has no host"))?;
         // Never forward userinfo into a header.
         let host = authority
             .as_str()
             .rsplit_once('@')
             .map_or(authority.as_str(), |(_, host)| host);
-        let value = HeaderValue::from_str(host)
-            .map_err(|_| Error::invalid("the request URI's host is not a valid header value"))?;
+        let value = HeaderValue::from_str(host).map_err(|_| {
+            SendError::invalid_request("the request URI's host is not a valid header value")
+        })?;
         request.headers_mut().insert(header::HOST, value);
     }
     let path = request
@@ -220,29 +239,39 @@ fn to_origin_form(request: &mut http::Request<Full<Bytes>>) -> Result<(), Error>
         .path_and_query()
         .map_or("/", |pq| pq.as_str())
         .to_owned();
-    *request.uri_mut() =
-        Uri::try_from(path).map_err(|_| Error::invalid("the request URI's path is not valid"))?;
+    *request.uri_mut() = Uri::try_from(path)
+        .map_err(|_| SendError::invalid_request("the request URI's path is not valid"))?;
     Ok(())
 }
 
-impl<C: Connect> Backend for ConnectorBackend<C> {
+impl<C> Backend for RuntimeBackend<C>
+where
+    C: tower_service::Service<Uri> + Clone + Send + Sync + 'static,
+    C::Response: hyper::rt::Read + hyper::rt::Write + IsTls + Unpin + Send + 'static,
+    C::Error: Into<BoxError>,
+    C::Future: Send,
+{
     fn send(
         &self,
         request: http::Request<Full<Bytes>>,
-    ) -> SendFuture<'_, Result<http::Response<Incoming>, Error>> {
+    ) -> SendFuture<'_, Result<http::Response<Incoming>, SendError>> {
         Box::pin(self.round_trip(request))
     }
 }
 
 impl HyperTransport {
-    /// A transport on any runtime: `connector` opens streams, `executor` runs
-    /// hyper's connection tasks, `timer` measures the timeouts. Default
-    /// limits apply; see [`Builder::build_with_connector`] to change them.
+    /// A transport on any runtime: `connector` opens streams (any
+    /// `tower_service::Service<Uri>` whose streams say whether they are TLS,
+    /// [`IsTls`]: hyper-util's connectors, or a closure through
+    /// [`connect_fn`]), `executor` runs hyper's connection tasks, `timer`
+    /// measures the timeouts. Default limits apply; see
+    /// [`Builder::build_with_runtime`] to change them.
     ///
     /// Each request opens its own connection (no pool) and speaks HTTP/1.1,
-    /// or HTTP/2 with [`Builder::http2_prior_knowledge`]. Available without
-    /// the `tokio` feature; `crates/clerk-hyper/examples/custom_runtime.rs`
-    /// drives it with smol.
+    /// or HTTP/2 with [`Builder::http2_prior_knowledge`]. An `https` request
+    /// over a stream that is not TLS is refused before a byte is written.
+    /// Available without the `tokio` feature;
+    /// `crates/clerk-hyper/examples/custom_runtime.rs` drives it with smol.
     ///
     /// ```
     /// # #[cfg(feature = "tokio")] {
@@ -255,48 +284,54 @@ impl HyperTransport {
     ///     let host = uri.host().unwrap_or_default();
     ///     let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
     ///     let stream = tokio::net::TcpStream::connect((host, clerk_hyper::default_port(&uri))).await?;
+    ///     // Plain TCP, and it says so: fine for a loopback mock over http,
+    ///     // refused for https (bring a TLS connector for that).
     ///     Ok::<_, std::io::Error>(TokioIo::new(stream))
     /// });
     /// let transport = HyperTransport::builder()
     ///     .request_timeout(Duration::from_secs(5))
-    ///     .build_with_connector(connector, TokioExecutor::new(), TokioTimer::new());
+    ///     .build_with_runtime(connector, TokioExecutor::new(), TokioTimer::new());
     /// # drop(transport);
     /// # }
     /// ```
-    pub fn with_connector<C, E, T>(connector: C, executor: E, timer: T) -> Self
+    pub fn with_runtime<C, E, T>(connector: C, executor: E, timer: T) -> Self
     where
-        C: Connect,
+        C: tower_service::Service<Uri> + Clone + Send + Sync + 'static,
+        C::Response: hyper::rt::Read + hyper::rt::Write + IsTls + Unpin + Send + 'static,
+        C::Error: Into<BoxError>,
+        C::Future: Send,
         E: Executor<BoxFuture> + Send + Sync + 'static,
         T: Timer + Send + Sync + 'static,
     {
-        Builder::default().build_with_connector(connector, executor, timer)
+        Builder::default().build_with_runtime(connector, executor, timer)
     }
 }
 
 impl Builder {
     /// Builds a transport on your runtime from this builder's settings; see
-    /// [`HyperTransport::with_connector`].
+    /// [`HyperTransport::with_runtime`].
     ///
-    /// The connect timeout covers `connector.connect` (and the HTTP/2
-    /// handshake); the request timeout the whole exchange. Pool and TLS
-    /// settings of this builder are not used: TLS, if any, is the connector's.
-    pub fn build_with_connector<C, E, T>(
-        self,
-        connector: C,
-        executor: E,
-        timer: T,
-    ) -> HyperTransport
+    /// The connect timeout covers the connector, the cleartext check of the
+    /// stream and the HTTP/1.1 or HTTP/2 handshake; the request timeout the
+    /// whole exchange. Pool and TLS settings of this builder are not used:
+    /// TLS, if any, is the connector's.
+    ///
+    /// See [`HyperTransport::with_runtime`] for an example.
+    pub fn build_with_runtime<C, E, T>(self, connector: C, executor: E, timer: T) -> HyperTransport
     where
-        C: Connect,
+        C: tower_service::Service<Uri> + Clone + Send + Sync + 'static,
+        C::Response: hyper::rt::Read + hyper::rt::Write + IsTls + Unpin + Send + 'static,
+        C::Error: Into<BoxError>,
+        C::Future: Send,
         E: Executor<BoxFuture> + Send + Sync + 'static,
         T: Timer + Send + Sync + 'static,
     {
         let timer: Arc<dyn Timer + Send + Sync> = Arc::new(timer);
-        let backend = ConnectorBackend {
+        let backend = RuntimeBackend {
             connector,
             exec: Exec(Arc::new(executor)),
             timer: timer.clone(),
-            connect_timeout: self.settings.connect_timeout,
+            connect_timeout: self.settings.limits.connect_timeout,
             http2: self.settings.http2_prior_knowledge,
         };
         HyperTransport::from_parts(
@@ -304,7 +339,7 @@ impl Builder {
             crate::exchange::DeadlineTimer::Hyper(timer),
             self.settings,
             true,
-            "user-supplied connector",
+            "user-supplied connector and runtime",
         )
     }
 }

@@ -1,38 +1,28 @@
-//! What can go wrong while moving a request, and whether it reached the server.
+//! hyper's, hyper-util's and rustls's errors, mapped onto clerk-core's
+//! [`TransportErrorKind`]s. What each kind means for a retry is clerk-core's
+//! table; this module only says which kind a failure is.
 
 use std::error::Error as StdError;
 use std::fmt;
 use std::time::Duration;
 
-/// A boxed error that can cross threads: the cause kept inside an [`Error`].
-pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+use clerk_core::{SendError, TransportErrorKind};
 
-/// Which deadline ran out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TimeoutPhase {
-    /// Opening the connection (TCP, and the TLS handshake for `https`) took too
-    /// long. Nothing was written to the server.
-    Connect,
-    /// The whole exchange (sending the request, waiting for the response head
-    /// and reading the body) took too long. The request may have reached the
-    /// server.
-    Request,
-}
+/// A boxed error that can cross threads: a connector's failure, or the
+/// cause kept inside an [`Error`](crate::Error).
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
 /// What went wrong with the proxy a request was sent through (see
 /// [`ProxyConfig`](crate::ProxyConfig)). The origin server was never reached.
 ///
 /// ```
-/// use clerk_hyper::{Error, ProxyFailure};
+/// use clerk_hyper::{Error, ProxyError, ProxyFailure};
 ///
 /// fn advice(err: &Error) -> &'static str {
-///     match err {
-///         Error::Proxy { failure: ProxyFailure::AuthenticationRequired, .. } => {
-///             "check the proxy credentials"
-///         }
-///         Error::Proxy { .. } => "check HTTPS_PROXY / NO_PROXY",
-///         _ => "not a proxy problem",
+///     match err.find::<ProxyError>().map(ProxyError::failure) {
+///         Some(ProxyFailure::AuthenticationRequired) => "check the proxy credentials",
+///         Some(_) => "check HTTPS_PROXY / NO_PROXY",
+///         None => "not a proxy problem",
 ///     }
 /// }
 /// # let _ = advice;
@@ -80,359 +70,72 @@ impl ProxyFailure {
         }
     }
 
-    fn label(self) -> &'static str {
-        match self {
-            ProxyFailure::Unreachable => "proxy_unreachable",
-            ProxyFailure::AuthenticationRequired => "proxy_auth_required",
-            ProxyFailure::Refused => "proxy_refused",
-            ProxyFailure::Closed => "proxy_closed",
-            ProxyFailure::InvalidResponse => "proxy_invalid_response",
-            ProxyFailure::Misconfigured => "proxy_misconfigured",
-            ProxyFailure::CleartextOrigin => "proxy_cleartext_origin",
-        }
-    }
-}
-
-/// Why [`HyperTransport`](crate::HyperTransport) could not deliver a response.
-///
-/// Every variant says whether the request is known not to have left this
-/// process; see [`TransportError::is_request_not_sent`] and the table below.
-/// Messages never quote request headers (the secret key travels in
-/// `Authorization`) nor body bytes; the underlying cause, when there is one, is
-/// available through [`source()`](StdError::source).
-///
-/// | variant | [`is_request_not_sent`] | [`is_timeout`] |
-/// |---|---|---|
-/// | [`Timeout`](Error::Timeout) with [`TimeoutPhase::Connect`] | `true` | `true` |
-/// | [`Timeout`](Error::Timeout) with [`TimeoutPhase::Request`] | `false` | `true` |
-/// | [`Connect`](Error::Connect) | `true` | `false` |
-/// | [`Tls`](Error::Tls) | `true` | `false` |
-/// | [`InsecureScheme`](Error::InsecureScheme) | `true` | `false` |
-/// | [`InvalidRequest`](Error::InvalidRequest) | `true` | `false` |
-/// | [`Proxy`](Error::Proxy) | `true` | `false` |
-/// | [`BodyTooLarge`](Error::BodyTooLarge) | `false` | `false` |
-/// | [`Io`](Error::Io) | `false` | `false` |
-/// | [`Protocol`](Error::Protocol) | `false` | `false` |
-///
-/// ```
-/// use clerk_core::TransportError;
-/// use clerk_hyper::{Error, TimeoutPhase};
-///
-/// fn describe(err: &Error) -> String {
-///     let retry = if err.is_request_not_sent() { "safe to retry" } else { "may have been sent" };
-///     match err {
-///         Error::Timeout { phase: TimeoutPhase::Connect, .. } => format!("connect timeout, {retry}"),
-///         Error::BodyTooLarge { limit, .. } => format!("body over {limit} bytes, {retry}"),
-///         other => format!("{other}, {retry}"),
-///     }
-/// }
-/// # let _ = describe;
-/// ```
-///
-/// [`TransportError::is_request_not_sent`]: clerk_core::TransportError::is_request_not_sent
-/// [`is_request_not_sent`]: clerk_core::TransportError::is_request_not_sent
-/// [`is_timeout`]: clerk_core::TransportError::is_timeout
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum Error {
-    /// A deadline ran out; `phase` says which one.
-    #[non_exhaustive]
-    Timeout {
-        /// Connecting, or the whole exchange.
-        phase: TimeoutPhase,
-        /// The deadline, when this transport set it (a deadline inside a
-        /// client passed to [`from_client`](crate::HyperTransport::from_client)
-        /// is not known here).
-        after: Option<Duration>,
-    },
-    /// No connection could be opened: the name did not resolve, the
-    /// connection was refused or reset while opening. Nothing was sent.
-    #[non_exhaustive]
-    Connect {
-        /// What the connector reported.
-        source: BoxError,
-    },
-    /// The TLS handshake failed: the certificate is expired, names another
-    /// host, is not signed by a trusted root, or the peer speaks no common
-    /// protocol. Nothing was sent.
-    #[non_exhaustive]
-    Tls {
-        /// The TLS library's error, usually wrapping a `rustls::Error`.
-        source: BoxError,
-    },
-    /// The response body is larger than the transport accepts. The request was
-    /// sent and the server answered; the body was not kept.
-    #[non_exhaustive]
-    BodyTooLarge {
-        /// The cap in bytes, see
-        /// [`Builder::max_body_bytes`](crate::Builder::max_body_bytes).
-        limit: usize,
-    },
-    /// The connection failed after it was opened (reset, closed mid-response).
-    /// The request may have been sent.
-    #[non_exhaustive]
-    Io {
-        /// The underlying failure.
-        source: BoxError,
-    },
-    /// The peer broke HTTP: an unparsable response head, an HTTP/2 protocol
-    /// error. The request may have been sent.
-    #[non_exhaustive]
-    Protocol {
-        /// The underlying failure.
-        source: BoxError,
-    },
-    /// The request was for plain `http://` to a host that is not loopback, and
-    /// [`allow_insecure_http`](crate::Builder::allow_insecure_http) is off.
-    /// Refused before connecting, so the secret key never left in cleartext.
-    #[non_exhaustive]
-    InsecureScheme {
-        /// The host the request was for.
-        host: String,
-    },
-    /// The request cannot be sent as built (no host in the URI, a scheme other
-    /// than `http`/`https`, `https` without TLS support). Refused before
-    /// connecting.
-    #[non_exhaustive]
-    InvalidRequest {
-        /// What is wrong, in words.
-        reason: &'static str,
-    },
-    /// The proxy the request was routed through failed or refused; the
-    /// origin server was not reached. Messages never quote the proxy's
-    /// credentials.
-    #[non_exhaustive]
-    Proxy {
-        /// What went wrong.
-        failure: ProxyFailure,
-        /// The underlying failure, when there is one.
-        source: Option<BoxError>,
-    },
-}
-
-impl Error {
-    /// A timeout in `phase` after `after`.
-    pub(crate) fn timeout(phase: TimeoutPhase, after: Option<Duration>) -> Self {
-        Error::Timeout { phase, after }
-    }
-
-    /// A request refused as built.
-    pub(crate) fn invalid(reason: &'static str) -> Self {
-        Error::InvalidRequest { reason }
-    }
-
-    /// Classifies a failure to open a connection (the connector's error, or a
-    /// legacy-client error for which `is_connect()` is true).
-    pub(crate) fn from_connect(source: BoxError) -> Self {
-        #[cfg(feature = "tokio")]
-        if let Some(failure) = crate::connector::proxy_failure(&*source) {
-            return Error::Proxy {
-                failure,
-                source: Some(source),
-            };
-        }
-        if find::<ConnectTimedOut>(&*source).is_some() {
-            let after = find::<ConnectTimedOut>(&*source).map(|t| t.0);
-            return Error::Timeout {
-                phase: TimeoutPhase::Connect,
-                after,
-            };
-        }
-        if is_tls(&*source) {
-            return Error::Tls { source };
-        }
-        if find::<std::io::Error>(&*source)
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
-        {
-            return Error::Timeout {
-                phase: TimeoutPhase::Connect,
-                after: None,
-            };
-        }
-        Error::Connect { source }
-    }
-
-    /// Classifies a failure after the connection was opened: while sending the
-    /// request, waiting for the head, or reading the body.
-    pub(crate) fn from_exchange(source: BoxError) -> Self {
-        if let Some(h) = find::<hyper::Error>(&*source) {
-            if h.is_timeout() {
-                return Error::Timeout {
-                    phase: TimeoutPhase::Request,
-                    after: None,
-                };
-            }
-            if h.is_parse() || h.is_parse_status() || h.is_user() {
-                return Error::Protocol { source };
-            }
-            if h.is_incomplete_message()
-                || h.is_closed()
-                || h.is_canceled()
-                || h.is_body_write_aborted()
-            {
-                return Error::Io { source };
-            }
-        }
-        match find::<std::io::Error>(&*source).map(std::io::Error::kind) {
-            // hyper reports malformed framing (a bad chunk size line, say)
-            // as an I/O error of these kinds: the peer spoke, but not HTTP.
-            Some(std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData) => {
-                Error::Protocol { source }
-            }
-            Some(_) => Error::Io { source },
-            None => Error::Protocol { source },
-        }
-    }
-
-    /// The bounded set of kinds, for logs and metrics: a short, stable,
-    /// secret-free label.
+    /// The shared kind: a proxy that did not carry the request; one that
+    /// never will as configured; or the cleartext rule.
     ///
     /// ```
-    /// fn label(err: &clerk_hyper::Error) -> &'static str {
-    ///     err.kind_str() // e.g. "connect_timeout", "tls", "body_too_large"
-    /// }
-    /// # let _ = label;
+    /// use clerk_core::TransportErrorKind;
+    /// use clerk_hyper::ProxyFailure;
+    /// assert_eq!(ProxyFailure::Unreachable.kind(), TransportErrorKind::Proxy);
+    /// assert_eq!(ProxyFailure::AuthenticationRequired.kind(), TransportErrorKind::ProxyRejected);
+    /// assert_eq!(ProxyFailure::CleartextOrigin.kind(), TransportErrorKind::InsecureScheme);
     /// ```
-    pub fn kind_str(&self) -> &'static str {
+    pub fn kind(self) -> TransportErrorKind {
         match self {
-            Error::Timeout {
-                phase: TimeoutPhase::Connect,
-                ..
-            } => "connect_timeout",
-            Error::Timeout { .. } => "request_timeout",
-            Error::Connect { .. } => "connect",
-            Error::Tls { .. } => "tls",
-            Error::BodyTooLarge { .. } => "body_too_large",
-            Error::Io { .. } => "io",
-            Error::Protocol { .. } => "protocol",
-            Error::InsecureScheme { .. } => "insecure_scheme",
-            Error::InvalidRequest { .. } => "invalid_request",
-            Error::Proxy { failure, .. } => failure.label(),
-        }
-    }
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Timeout { phase, after } => {
-                let what = match phase {
-                    TimeoutPhase::Connect => "connecting",
-                    TimeoutPhase::Request => "the request",
-                };
-                match after {
-                    Some(d) => write!(f, "timed out: {what} took longer than {d:?}"),
-                    None => write!(f, "timed out: {what} took too long"),
-                }
+            ProxyFailure::Unreachable
+            | ProxyFailure::Refused
+            | ProxyFailure::Closed
+            | ProxyFailure::InvalidResponse => TransportErrorKind::Proxy,
+            ProxyFailure::AuthenticationRequired | ProxyFailure::Misconfigured => {
+                TransportErrorKind::ProxyRejected
             }
-            Error::Connect { .. } => f.write_str("could not connect to the server"),
-            Error::Tls { .. } => f.write_str("TLS handshake with the server failed"),
-            Error::BodyTooLarge { limit } => {
-                write!(f, "response body exceeds the limit of {limit} bytes")
-            }
-            Error::Io { .. } => f.write_str("the connection failed during the exchange"),
-            Error::Protocol { .. } => f.write_str("the server broke the HTTP protocol"),
-            Error::InsecureScheme { host } => write!(
-                f,
-                "refusing plain http to non-loopback host `{host}`: use https, \
-                 or opt in with allow_insecure_http(true)"
-            ),
-            Error::InvalidRequest { reason } => write!(f, "invalid request: {reason}"),
-            Error::Proxy { failure, .. } => f.write_str(failure.describe()),
+            ProxyFailure::CleartextOrigin => TransportErrorKind::InsecureScheme,
         }
     }
 }
 
-impl StdError for Error {
-    fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        match self {
-            Error::Connect { source }
-            | Error::Tls { source }
-            | Error::Io { source }
-            | Error::Protocol { source } => Some(&**source as &(dyn StdError + 'static)),
-            Error::Proxy {
-                source: Some(source),
-                ..
-            } => Some(&**source as &(dyn StdError + 'static)),
-            _ => None,
-        }
-    }
-}
-
-impl clerk_core::TransportError for Error {
-    fn is_request_not_sent(&self) -> bool {
-        match self {
-            Error::Timeout { phase, .. } => *phase == TimeoutPhase::Connect,
-            Error::Connect { .. }
-            | Error::Tls { .. }
-            | Error::InsecureScheme { .. }
-            | Error::InvalidRequest { .. }
-            | Error::Proxy { .. } => true,
-            Error::BodyTooLarge { .. } | Error::Io { .. } | Error::Protocol { .. } => false,
-        }
-    }
-
-    fn is_timeout(&self) -> bool {
-        matches!(self, Error::Timeout { .. })
-    }
-
-    /// A request refused by rule, or a certificate the client will not
-    /// trust, fails the same way however often it is sent.
-    fn is_permanent(&self) -> bool {
-        matches!(
-            self,
-            Error::InsecureScheme { .. }
-                | Error::InvalidRequest { .. }
-                | Error::Tls { .. }
-                | Error::Proxy {
-                    failure: ProxyFailure::AuthenticationRequired
-                        | ProxyFailure::Misconfigured
-                        | ProxyFailure::CleartextOrigin,
-                    ..
-                }
-        )
-    }
-}
-
-/// Why a [`Builder`](crate::Builder) could not make a transport (for example an
-/// unusable root certificate).
+/// The proxy's failure, as the cause of an [`Error`](crate::Error) of kind
+/// [`Proxy`](TransportErrorKind::Proxy),
+/// [`ProxyRejected`](TransportErrorKind::ProxyRejected), or
+/// [`InsecureScheme`](TransportErrorKind::InsecureScheme) for
+/// [`ProxyFailure::CleartextOrigin`]. Find it with
+/// [`Error::find`](clerk_core::SendError::find). Its message never quotes
+/// the proxy's credentials.
 ///
-/// ```
-/// # #[cfg(feature = "rustls")] {
-/// use clerk_hyper::rustls::pki_types::CertificateDer;
-///
-/// let err = clerk_hyper::HyperTransport::builder()
-///     .add_root_certificate(CertificateDer::from(vec![1, 2, 3]))
-///     .build()
-///     .unwrap_err();
-/// assert!(err.to_string().contains("root certificate"));
-/// # }
-/// ```
+/// See [`ProxyFailure`] for an example.
 #[derive(Debug)]
-pub struct BuildError {
-    message: &'static str,
+pub struct ProxyError {
+    failure: ProxyFailure,
     source: Option<BoxError>,
 }
 
-impl BuildError {
-    #[cfg_attr(not(feature = "rustls"), allow(dead_code))]
-    pub(crate) fn new(message: &'static str, source: Option<BoxError>) -> Self {
-        Self { message, source }
+impl ProxyError {
+    /// What went wrong.
+    ///
+    /// See [`ProxyFailure`] for an example.
+    pub fn failure(&self) -> ProxyFailure {
+        self.failure
     }
 }
 
-impl fmt::Display for BuildError {
+impl fmt::Display for ProxyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.message)
+        f.write_str(self.failure.describe())
     }
 }
 
-impl StdError for BuildError {
+impl StdError for ProxyError {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         self.source
             .as_deref()
             .map(|e| e as &(dyn StdError + 'static))
     }
+}
+
+/// The transport's error for `failure`, with its cause.
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+pub(crate) fn proxy(failure: ProxyFailure, source: Option<BoxError>) -> SendError {
+    SendError::new(failure.kind(), failure.describe()).with_source(ProxyError { failure, source })
 }
 
 /// The marker our connect deadline leaves in the error chain.
@@ -441,11 +144,113 @@ pub(crate) struct ConnectTimedOut(pub(crate) Duration);
 
 impl fmt::Display for ConnectTimedOut {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "connecting took longer than {:?}", self.0)
+        write!(f, "connecting took longer than {} ms", self.0.as_millis())
     }
 }
 
 impl StdError for ConnectTimedOut {}
+
+/// The marker left when a connector opened a plain stream for an `https`
+/// request: the pool drops it before a byte is written.
+#[derive(Debug)]
+pub(crate) struct PlaintextForHttps;
+
+impl fmt::Display for PlaintextForHttps {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the connector opened a plain stream for an https request")
+    }
+}
+
+impl StdError for PlaintextForHttps {}
+
+/// Classifies a failure to open a connection (a connector's error, or a
+/// hyper-util error for which `is_connect()` is true). Nothing was sent.
+pub(crate) fn connect_failed(source: BoxError) -> SendError {
+    #[cfg(feature = "tokio")]
+    if let Some(failure) = crate::connector::proxy_failure(&*source) {
+        return proxy(failure, Some(source));
+    }
+    if let Some(after) = find::<ConnectTimedOut>(&*source).map(|t| t.0) {
+        return SendError::connect_timeout(Some(after));
+    }
+    if find::<PlaintextForHttps>(&*source).is_some() {
+        return SendError::https_over_plaintext();
+    }
+    if let Some(kind) = tls_kind(&*source) {
+        let message = match kind {
+            TransportErrorKind::Certificate => {
+                "the TLS handshake failed: the server's certificate was refused"
+            }
+            _ => "the TLS handshake with the server failed",
+        };
+        return SendError::new(kind, message).with_source(source);
+    }
+    if find::<std::io::Error>(&*source).is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+    {
+        return SendError::connect_timeout(None).with_source(source);
+    }
+    SendError::new(
+        TransportErrorKind::Connect,
+        "could not connect to the server",
+    )
+    .with_source(source)
+}
+
+/// Classifies a failure after the connection was opened: while sending the
+/// request, waiting for the head, or reading the body.
+pub(crate) fn exchange_failed(source: BoxError) -> SendError {
+    let kind = exchange_kind(&*source);
+    let message = match kind {
+        TransportErrorKind::Timeout => "timed out: the server did not answer in time",
+        TransportErrorKind::Io => "the connection failed during the exchange",
+        _ => "the server broke the HTTP protocol",
+    };
+    SendError::new(kind, message).with_source(source)
+}
+
+fn exchange_kind(source: &(dyn StdError + 'static)) -> TransportErrorKind {
+    if let Some(h) = find::<hyper::Error>(source) {
+        if h.is_timeout() {
+            return TransportErrorKind::Timeout;
+        }
+        if h.is_parse() || h.is_parse_status() || h.is_user() {
+            return TransportErrorKind::Protocol;
+        }
+        if h.is_incomplete_message()
+            || h.is_closed()
+            || h.is_canceled()
+            || h.is_body_write_aborted()
+        {
+            return TransportErrorKind::Io;
+        }
+    }
+    match find::<std::io::Error>(source).map(std::io::Error::kind) {
+        // hyper reports malformed framing (a bad chunk size line, say)
+        // as an I/O error of these kinds: the peer spoke, but not HTTP.
+        Some(std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData) => {
+            TransportErrorKind::Protocol
+        }
+        Some(_) => TransportErrorKind::Io,
+        None => TransportErrorKind::Protocol,
+    }
+}
+
+/// rustls's verdict, when rustls failed the handshake: a refused
+/// certificate is [`Certificate`](TransportErrorKind::Certificate) (sending
+/// again cannot help); anything else (an alert, a peer that closed) is
+/// [`Tls`](TransportErrorKind::Tls), which may pass.
+#[cfg(feature = "rustls")]
+fn tls_kind(err: &(dyn StdError + 'static)) -> Option<TransportErrorKind> {
+    Some(match find::<rustls::Error>(err)? {
+        rustls::Error::InvalidCertificate(_) => TransportErrorKind::Certificate,
+        _ => TransportErrorKind::Tls,
+    })
+}
+
+#[cfg(not(feature = "rustls"))]
+fn tls_kind(_err: &(dyn StdError + 'static)) -> Option<TransportErrorKind> {
+    None
+}
 
 /// The errors below `err`, `err` first.
 ///
@@ -464,10 +269,7 @@ fn chain<'a>(
         next = if steps > 32 {
             None
         } else if let Some(io) = current.downcast_ref::<std::io::Error>() {
-            match io.get_ref() {
-                Some(inner) => Some(inner as &(dyn StdError + 'static)),
-                None => None,
-            }
+            io.get_ref().map(|inner| inner as &(dyn StdError + 'static))
         } else {
             current.source()
         };
@@ -480,103 +282,89 @@ pub(crate) fn find<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static))
     chain(err).find_map(|e| e.downcast_ref::<T>())
 }
 
-#[cfg(feature = "rustls")]
-fn is_tls(err: &(dyn StdError + 'static)) -> bool {
-    find::<rustls::Error>(err).is_some()
-}
-
-#[cfg(not(feature = "rustls"))]
-fn is_tls(_err: &(dyn StdError + 'static)) -> bool {
-    false
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use clerk_core::TransportError;
 
     #[test]
-    fn io_wrapped_errors_are_found() {
-        let inner = ConnectTimedOut(Duration::from_millis(5));
-        let io = std::io::Error::other(inner);
-        let boxed: BoxError = Box::new(io);
-        match Error::from_connect(boxed) {
-            Error::Timeout { phase, after } => {
-                assert_eq!(phase, TimeoutPhase::Connect);
-                assert_eq!(after, Some(Duration::from_millis(5)));
-            }
-            other => panic!("unexpected {other:?}"),
-        }
+    fn io_wrapped_markers_are_found() {
+        let io = std::io::Error::other(ConnectTimedOut(Duration::from_millis(5)));
+        let e = connect_failed(Box::new(io));
+        assert_eq!(e.kind(), TransportErrorKind::ConnectTimeout);
+        assert_eq!(e.to_string(), "timed out: connecting took longer than 5 ms");
+        let plain = connect_failed(Box::new(std::io::Error::other(PlaintextForHttps)));
+        assert_eq!(plain.kind(), TransportErrorKind::InsecureScheme);
     }
 
     #[test]
     fn connect_io_timeout_is_a_connect_timeout() {
         let io = std::io::Error::new(std::io::ErrorKind::TimedOut, "slow");
-        let e = Error::from_connect(Box::new(io));
-        assert!(e.is_timeout());
-        assert!(e.is_request_not_sent());
+        let e = connect_failed(Box::new(io));
+        assert!(e.is_timeout() && e.is_request_not_sent());
     }
 
     #[test]
     fn plain_connect_failure() {
         let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "no");
-        let e = Error::from_connect(Box::new(io));
-        assert!(matches!(e, Error::Connect { .. }));
+        let e = connect_failed(Box::new(io));
+        assert_eq!(e.kind(), TransportErrorKind::Connect);
         assert!(e.is_request_not_sent());
         assert!(e.source().is_some());
     }
 
+    /// Defect: every `rustls::Error` was a permanent TLS failure, so a revoke
+    /// was not retried after a transient alert. Only a refused certificate
+    /// is permanent now.
     #[cfg(feature = "rustls")]
     #[test]
-    fn rustls_error_inside_io_is_tls() {
-        let tls = rustls::Error::InvalidCertificate(rustls::CertificateError::Expired);
-        let io = std::io::Error::new(std::io::ErrorKind::InvalidData, tls);
-        let e = Error::from_connect(Box::new(io));
-        assert!(matches!(e, Error::Tls { .. }), "{e:?}");
-        assert!(e.is_request_not_sent());
+    fn only_a_refused_certificate_is_permanent() {
+        let wrap = |tls: rustls::Error| {
+            connect_failed(Box::new(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                tls,
+            )))
+        };
+        let cert = wrap(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::Expired,
+        ));
+        assert_eq!(cert.kind(), TransportErrorKind::Certificate);
+        assert!(cert.is_permanent() && cert.is_request_not_sent());
+        for transient in [
+            rustls::Error::AlertReceived(rustls::AlertDescription::InternalError),
+            rustls::Error::PeerMisbehaved(rustls::PeerMisbehaved::IllegalMiddleboxChangeCipherSpec),
+            rustls::Error::HandshakeNotComplete,
+        ] {
+            let e = wrap(transient);
+            assert_eq!(e.kind(), TransportErrorKind::Tls, "{e:?}");
+            assert!(!e.is_permanent() && e.is_request_not_sent());
+        }
     }
 
     #[test]
     fn exchange_io_failure_may_have_been_sent() {
         let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
-        let e = Error::from_exchange(Box::new(io));
-        assert!(matches!(e, Error::Io { .. }));
-        assert!(!e.is_request_not_sent());
-        assert!(!e.is_timeout());
-    }
-
-    #[test]
-    fn unknown_exchange_failure_is_protocol() {
-        let e = Error::from_exchange("odd".into());
-        assert!(matches!(e, Error::Protocol { .. }));
-        assert!(!e.is_request_not_sent());
-    }
-
-    #[test]
-    fn classification_table() {
-        let cases: Vec<(Error, bool, bool)> = vec![
-            (Error::timeout(TimeoutPhase::Connect, None), true, true),
-            (Error::timeout(TimeoutPhase::Request, None), false, true),
-            (Error::Connect { source: "x".into() }, true, false),
-            (Error::Tls { source: "x".into() }, true, false),
-            (Error::InsecureScheme { host: "h".into() }, true, false),
-            (Error::invalid("r"), true, false),
-            (Error::BodyTooLarge { limit: 1 }, false, false),
-            (Error::Io { source: "x".into() }, false, false),
-            (Error::Protocol { source: "x".into() }, false, false),
-        ];
-        for (e, not_sent, timeout) in cases {
-            assert_eq!(e.is_request_not_sent(), not_sent, "{e}");
-            assert_eq!(e.is_timeout(), timeout, "{e}");
-            assert!(!e.kind_str().is_empty());
-        }
+        let e = exchange_failed(Box::new(io));
+        assert_eq!(e.kind(), TransportErrorKind::Io);
+        assert!(!e.is_request_not_sent() && !e.is_timeout());
+        let e = exchange_failed("odd".into());
+        assert_eq!(e.kind(), TransportErrorKind::Protocol);
     }
 
     #[test]
     fn messages_do_not_quote_sources() {
-        let e = Error::Io {
-            source: "Bearer sk_test_secret".into(),
-        };
+        let e = exchange_failed("Bearer sk_test_secret".into());
         assert!(!e.to_string().contains("sk_test"));
+    }
+
+    #[test]
+    fn proxy_failures_keep_their_detail() {
+        let e = proxy(ProxyFailure::AuthenticationRequired, None);
+        assert_eq!(e.kind(), TransportErrorKind::ProxyRejected);
+        assert_eq!(
+            e.find::<ProxyError>().map(ProxyError::failure),
+            Some(ProxyFailure::AuthenticationRequired)
+        );
+        assert!(e.is_permanent() && e.is_request_not_sent());
     }
 }

@@ -6,12 +6,11 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use bytes::Bytes;
+use clerk_core::{BodyBuffer, SendError};
+use http_body_util::BodyExt;
 use hyper::body::{Body, Incoming};
 use hyper::rt::Timer;
-
-use crate::error::Error;
 
 /// Runs `fut` to completion, or gives up after `duration` of `timer`'s time.
 ///
@@ -25,50 +24,29 @@ pub(crate) async fn deadline<F: Future + ?Sized>(
     first(fut, sleep.as_mut()).await
 }
 
-/// Reads the whole body of `response`, refusing more than `limit` bytes.
+/// Reads the whole body of `response` into clerk-core's [`BodyBuffer`],
+/// which refuses more than `limit` bytes.
 ///
 /// The declared length (hyper parses `Content-Length` into the body's exact
 /// size hint, for HTTP/1.1 and HTTP/2 alike, and has already rejected an
-/// invalid one) is checked before a byte is read; then
-/// [`Limited`] checks the running total after every frame, so an endless
-/// chunked body stops at the cap. Trailers are ignored.
+/// invalid one) is checked before a byte is read; then every frame is
+/// checked as it arrives, so an endless chunked body stops at the cap.
+/// Trailers are ignored.
 pub(crate) async fn read_capped(
     response: http::Response<Incoming>,
     limit: usize,
-) -> Result<http::Response<Bytes>, Error> {
+) -> Result<http::Response<Bytes>, SendError> {
     let (parts, body) = response.into_parts();
-    let limit_u64 = u64::try_from(limit).unwrap_or(u64::MAX);
-    if body.size_hint().lower() > limit_u64 {
-        return Err(Error::BodyTooLarge { limit });
-    }
-    let mut body = pin!(Limited::new(body, limit));
-    // A lone frame (the usual case) is kept as is; a copy is made only once
-    // a second one arrives.
-    let mut first: Option<Bytes> = None;
-    let mut rest = BytesMut::new();
+    let declared = body.size_hint().exact();
+    let mut buffer = BodyBuffer::new(limit, declared)?;
+    let mut body = pin!(body);
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| {
-            if e.is::<LengthLimitError>() {
-                Error::BodyTooLarge { limit }
-            } else {
-                Error::from_exchange(e)
-            }
-        })?;
-        let Ok(data) = frame.into_data() else {
-            continue; // trailers
-        };
-        match first.take() {
-            None if rest.is_empty() => first = Some(data),
-            None => rest.extend_from_slice(&data),
-            Some(previous) => {
-                rest.reserve(previous.len() + data.len());
-                rest.extend_from_slice(&previous);
-                rest.extend_from_slice(&data);
-            }
+        let frame = frame.map_err(|e| crate::error::exchange_failed(Box::new(e)))?;
+        if let Ok(data) = frame.into_data() {
+            buffer.push(data)?;
         }
     }
-    let bytes = first.unwrap_or_else(|| rest.freeze());
-    Ok(http::Response::from_parts(parts, bytes))
+    Ok(http::Response::from_parts(parts, buffer.finish()))
 }
 
 /// The per-request deadline's timer: tokio's own, from a pool of reusable

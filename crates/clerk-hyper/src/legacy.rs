@@ -14,11 +14,15 @@ use hyper_util::client::legacy::connect::{Connect, Connected, Connection, HttpCo
 use hyper_util::rt::{TokioExecutor, TokioTimer as HyperTokioTimer};
 
 use crate::connector::ProxyConnector;
-use crate::error::{BoxError, BuildError, ConnectTimedOut, Error, ProxyFailure};
+use crate::error::{
+    BoxError, ConnectTimedOut, PlaintextForHttps, ProxyFailure, connect_failed, exchange_failed,
+    proxy,
+};
 use crate::exchange::{DeadlineTimer, SleepPool};
 use crate::proxy::{Proxies, ProxyConfig, ProxyConfigError};
+use crate::stream::IsTls;
 use crate::transport::{Backend, Backends, Builder, HyperTransport, SendFuture};
-use clerk_core::is_loopback_host;
+use clerk_core::{BuildError, SendError, is_loopback_host};
 
 struct LegacyBackend<C> {
     client: Client<C, Full<Bytes>>,
@@ -32,15 +36,15 @@ impl<C> LegacyBackend<C> {
     /// Applies the proxy rules that live above the connector: unusable
     /// settings, the cleartext rule, and credentials for a forwarding proxy.
     /// Returns whether the request goes to a forwarding proxy.
-    fn route(&self, request: &mut http::Request<Full<Bytes>>) -> Result<bool, Error> {
+    fn route(&self, request: &mut http::Request<Full<Bytes>>) -> Result<bool, SendError> {
         let proxies = match &self.proxies {
             Ok(Some(proxies)) => proxies,
             Ok(None) => return Ok(false),
             Err(e) => {
-                return Err(Error::Proxy {
-                    failure: ProxyFailure::Misconfigured,
-                    source: Some(Box::new(e.clone())),
-                });
+                return Err(proxy(
+                    ProxyFailure::Misconfigured,
+                    Some(Box::new(e.clone())),
+                ));
             }
         };
         let Some(route) = proxies.intercept(request.uri()) else {
@@ -51,10 +55,7 @@ impl<C> LegacyBackend<C> {
             return Ok(false);
         }
         if !request.uri().host().is_some_and(is_loopback_host) {
-            return Err(Error::Proxy {
-                failure: ProxyFailure::CleartextOrigin,
-                source: None,
-            });
+            return Err(proxy(ProxyFailure::CleartextOrigin, None));
         }
         if let Some(auth) = route.auth {
             request
@@ -75,7 +76,7 @@ where
     fn exchange(
         &self,
         mut request: http::Request<Full<Bytes>>,
-    ) -> impl Future<Output = Result<http::Response<hyper::body::Incoming>, Error>> + Send + '_
+    ) -> impl Future<Output = Result<http::Response<hyper::body::Incoming>, SendError>> + Send + '_
     {
         let routed = self
             .route(&mut request)
@@ -85,10 +86,7 @@ where
             let response = pending.await.map_err(classify)?;
             // 407 only ever comes from a proxy, never from Clerk.
             if forwarding && response.status() == http::StatusCode::PROXY_AUTHENTICATION_REQUIRED {
-                return Err(Error::Proxy {
-                    failure: ProxyFailure::AuthenticationRequired,
-                    source: None,
-                });
+                return Err(proxy(ProxyFailure::AuthenticationRequired, None));
             }
             Ok(response)
         }
@@ -102,7 +100,7 @@ where
     fn send(
         &self,
         request: http::Request<Full<Bytes>>,
-    ) -> SendFuture<'_, Result<http::Response<hyper::body::Incoming>, Error>> {
+    ) -> SendFuture<'_, Result<http::Response<hyper::body::Incoming>, SendError>> {
         Box::pin(self.exchange(request))
     }
 }
@@ -121,7 +119,7 @@ impl Pooled {
     pub(crate) fn send(
         &self,
         request: http::Request<Full<Bytes>>,
-    ) -> impl Future<Output = Result<http::Response<hyper::body::Incoming>, Error>> + Send + '_
+    ) -> impl Future<Output = Result<http::Response<hyper::body::Incoming>, SendError>> + Send + '_
     {
         self.0.exchange(request)
     }
@@ -129,16 +127,17 @@ impl Pooled {
 
 /// Sorts a legacy-client error into connect-time (nothing sent) and
 /// exchange-time failures.
-fn classify(err: hyper_util::client::legacy::Error) -> Error {
+fn classify(err: hyper_util::client::legacy::Error) -> SendError {
     if err.is_connect() {
-        Error::from_connect(Box::new(err))
+        connect_failed(Box::new(err))
     } else {
-        Error::from_exchange(Box::new(err))
+        exchange_failed(Box::new(err))
     }
 }
 
 /// Wraps a connector so that opening a connection, TLS handshake included,
-/// has a deadline.
+/// has a deadline, and so that an `https` request is never handed a stream
+/// that is not TLS (the stream is dropped before hyper writes to it).
 #[derive(Clone)]
 struct TimeoutConnector<S> {
     inner: S,
@@ -154,6 +153,7 @@ struct TimeoutConnector<S> {
 impl<S> tower_service::Service<Uri> for TimeoutConnector<S>
 where
     S: tower_service::Service<Uri>,
+    S::Response: IsTls,
     S::Error: Into<BoxError>,
     S::Future: Send + 'static,
 {
@@ -166,6 +166,7 @@ where
     }
 
     fn call(&mut self, uri: Uri) -> Self::Future {
+        let https = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
         let connecting = self.inner.call(uri);
         let timeout = self.timeout;
         Box::pin(async move {
@@ -176,13 +177,24 @@ where
                 },
                 None => connecting.await.map_err(Into::into),
             };
-            connected.map(|io| BoxedIo(Box::new(io)))
+            let io = connected?;
+            // clerk-core's cleartext rule, for the pool's new connections.
+            if https && !io.is_tls() {
+                return Err(Box::new(PlaintextForHttps) as BoxError);
+            }
+            Ok(BoxedIo(Box::new(io)))
         })
     }
 }
 
 /// A connection on the heap (see [`TimeoutConnector`]'s `Service` impl).
 pub(crate) struct BoxedIo<T>(Box<T>);
+
+impl<T: IsTls> IsTls for BoxedIo<T> {
+    fn is_tls(&self) -> bool {
+        self.0.is_tls()
+    }
+}
 
 impl<T: Connection> Connection for BoxedIo<T> {
     fn connected(&self) -> Connected {
@@ -254,31 +266,6 @@ impl HyperTransport {
             Err(e) => panic!("clerk-hyper: the default transport cannot be built: {e}"),
         }
     }
-
-    /// Wraps a hyper-util client you already have, so Clerk calls share its
-    /// connection pool, connector (proxy, DNS, TLS) and settings.
-    ///
-    /// The default request timeout, body cap and cleartext rule apply; see
-    /// [`Builder::build_with_client`] to change them. The connect timeout is
-    /// the connector's business here.
-    ///
-    /// ```
-    /// use bytes::Bytes;
-    /// use clerk_hyper::http_body_util::Full;
-    /// use clerk_hyper::hyper_util::client::legacy::{Client, connect::HttpConnector};
-    /// use clerk_hyper::hyper_util::rt::TokioExecutor;
-    ///
-    /// let client: Client<HttpConnector, Full<Bytes>> =
-    ///     Client::builder(TokioExecutor::new()).build(HttpConnector::new());
-    /// let transport = clerk_hyper::HyperTransport::from_client(client);
-    /// # drop(transport);
-    /// ```
-    pub fn from_client<C>(client: Client<C, Full<Bytes>>) -> Self
-    where
-        C: Connect + Clone + Send + Sync + 'static,
-    {
-        Builder::default().build_with_client(client)
-    }
 }
 
 impl Default for HyperTransport {
@@ -301,7 +288,7 @@ impl Builder {
     ///     .proxy(ProxyConfig::all("http://proxy.corp.example:3128").basic_auth("svc", "pw"))
     ///     .build()?;
     /// # drop((direct, via));
-    /// # Ok::<(), clerk_hyper::BuildError>(())
+    /// # Ok::<(), clerk_core::BuildError>(())
     /// ```
     pub fn proxy(mut self, config: ProxyConfig) -> Self {
         self.proxy = Some(config);
@@ -313,12 +300,14 @@ impl Builder {
     /// With `rustls`, `https` goes through rustls (ring provider) with the
     /// configured roots, offering `h2` and `http/1.1` by ALPN when the `http2`
     /// feature is on. Without `rustls`, `https` requests fail with
-    /// [`Error::InvalidRequest`]. Plain `http` follows the cleartext rule of
+    /// kind [`InvalidRequest`](clerk_core::TransportErrorKind::InvalidRequest).
+    /// Plain `http` follows the cleartext rule of
     /// [`allow_insecure_http`](Builder::allow_insecure_http). Redirects are
     /// never followed. Requests go through the proxies of
     /// [`proxy`](Builder::proxy), by default those named in the environment
     /// ([`ProxyConfig::from_env`]); environment settings that cannot be used
-    /// make each request fail with [`Error::Proxy`] and
+    /// make each request fail with kind
+    /// [`ProxyRejected`](clerk_core::TransportErrorKind::ProxyRejected) and
     /// [`ProxyFailure::Misconfigured`], never a silent direct connection.
     ///
     /// # Errors
@@ -346,7 +335,7 @@ impl Builder {
         // `HyperTransport::new()` cannot fail because of them.
         let proxies = match &self.proxy {
             Some(config) => Ok(config.resolve().map_err(|e| {
-                BuildError::new("the proxy settings cannot be used", Some(Box::new(e)))
+                BuildError::new("the proxy settings cannot be used").with_source(e)
             })?),
             None => ProxyConfig::from_env().resolve(),
         };
@@ -373,17 +362,9 @@ impl Builder {
 
         let connector = TimeoutConnector {
             inner: connector,
-            timeout: self.settings.connect_timeout,
+            timeout: self.settings.limits.connect_timeout,
         };
-        let mut client = Client::builder(TokioExecutor::new());
-        client
-            .timer(HyperTokioTimer::new())
-            .pool_timer(HyperTokioTimer::new())
-            .pool_idle_timeout(self.settings.pool_idle_timeout)
-            .pool_max_idle_per_host(self.settings.pool_max_idle_per_host);
-        #[cfg(feature = "http2")]
-        client.http2_only(self.settings.http2_prior_knowledge);
-        let client = client.build(connector);
+        let client = self.pooled_client(connector);
 
         Ok(HyperTransport::from_parts(
             Backends::Pooled(Pooled(LegacyBackend { client, proxies })),
@@ -394,40 +375,69 @@ impl Builder {
         ))
     }
 
-    /// Builds a transport around your hyper-util client, keeping its pool and
-    /// connector; this builder's request timeout, body cap and cleartext rule
-    /// apply on top. Connect timeout, pool, HTTP/2, proxy and TLS settings of
-    /// this builder are not used: the client has its own.
+    /// Builds a pooled transport on tokio around your connector: a
+    /// hyper-util style `tower_service::Service<Uri>` (hyper-util's
+    /// `HttpConnector` with your DNS and socket settings, hyper-rustls's
+    /// `HttpsConnector` with your TLS configuration, or your own) whose
+    /// streams say whether they are TLS ([`IsTls`]).
     ///
-    /// Whether `https` works depends on the client's connector (a bare
-    /// `HttpConnector` refuses it). Needs a tokio runtime when sending.
+    /// This builder's limits apply on top: the connect timeout around your
+    /// connector, the request timeout, the body cap and the cleartext rule,
+    /// including its second half: an `https` request is never sent over a
+    /// stream that is not TLS (a plain `HttpConnector` with
+    /// `enforce_http(false)` gets it refused, kind
+    /// [`InsecureScheme`](clerk_core::TransportErrorKind::InsecureScheme),
+    /// before a byte is written). Pool and HTTP/2 settings of this builder
+    /// apply; its TLS and proxy settings do not (TLS is the connector's).
+    /// Needs a tokio runtime when sending.
     ///
     /// ```
-    /// use bytes::Bytes;
-    /// use clerk_hyper::http_body_util::Full;
-    /// use clerk_hyper::hyper_util::client::legacy::{Client, connect::HttpConnector};
-    /// use clerk_hyper::hyper_util::rt::TokioExecutor;
+    /// use clerk_hyper::hyper_util::client::legacy::connect::HttpConnector;
     ///
-    /// let client: Client<HttpConnector, Full<Bytes>> =
-    ///     Client::builder(TokioExecutor::new()).build(HttpConnector::new());
+    /// let mut connector = HttpConnector::new();
+    /// connector.set_nodelay(true);
     /// let transport = clerk_hyper::HyperTransport::builder()
     ///     .request_timeout(std::time::Duration::from_secs(3))
-    ///     .build_with_client(client);
+    ///     .build_with_connector(connector); // plain TCP: http to a loopback mock only
     /// # drop(transport);
     /// ```
-    pub fn build_with_client<C>(self, client: Client<C, Full<Bytes>>) -> HyperTransport
+    pub fn build_with_connector<C>(self, connector: C) -> HyperTransport
     where
-        C: Connect + Clone + Send + Sync + 'static,
+        C: tower_service::Service<Uri> + Clone + Send + Sync + 'static,
+        C::Response: Connection + Read + Write + IsTls + Unpin + Send + 'static,
+        C::Error: Into<BoxError>,
+        C::Future: Send + 'static,
     {
+        let connector = TimeoutConnector {
+            inner: connector,
+            timeout: self.settings.limits.connect_timeout,
+        };
         HyperTransport::from_parts(
             Backends::Other(Box::new(LegacyBackend {
-                client,
+                client: self.pooled_client(connector),
                 proxies: Ok(None),
             })),
             DeadlineTimer::Tokio(SleepPool::default()),
             self.settings,
             true,
-            "user-supplied hyper-util client",
+            "user-supplied connector, pooled",
         )
+    }
+
+    /// hyper-util's pooled client over `connector`, with this builder's pool
+    /// and HTTP/2 settings.
+    fn pooled_client<C>(&self, connector: C) -> Client<C, Full<Bytes>>
+    where
+        C: Connect + Clone,
+    {
+        let mut client = Client::builder(TokioExecutor::new());
+        client
+            .timer(HyperTokioTimer::new())
+            .pool_timer(HyperTokioTimer::new())
+            .pool_idle_timeout(self.settings.pool_idle_timeout)
+            .pool_max_idle_per_host(self.settings.pool_max_idle_per_host);
+        #[cfg(feature = "http2")]
+        client.http2_only(self.settings.http2_prior_knowledge);
+        client.build(connector)
     }
 }

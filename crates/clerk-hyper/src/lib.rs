@@ -4,6 +4,15 @@
 //! clerk-core builds for Clerk's Backend API (`https://api.clerk.com/v1`) and
 //! hands back whole responses.
 //!
+//! ## Why a crate of its own
+//!
+//! clerk-core is sans-IO and owns no runtime; this crate is the one that
+//! depends on hyper, hyper-util, rustls and tokio. A service that already
+//! runs reqwest uses clerk-reqwest instead, a JavaScript host clerk-fetch, a
+//! WASI component clerk-wasi: each moves bytes with one stack and speaks the
+//! same vocabulary (`Builder`, `request_timeout`, `connect_timeout`,
+//! `max_body_bytes`, `allow_insecure_http`, `client(key)`, one error type).
+//!
 //! clerk-core knows Clerk (paths, headers, JSON, status codes, retries);
 //! this crate knows the network. [`HyperTransport`] owns:
 //!
@@ -23,16 +32,19 @@
 //!   calls; clones of a transport share the pool.
 //! - **HTTP/2**: negotiated by ALPN over TLS, HTTP/1.1 otherwise; prior
 //!   knowledge (h2c) on request with [`Builder::http2_prior_knowledge`].
-//! - **Timeouts**: a connect deadline (TCP and TLS handshake, default 5 s) and
-//!   a deadline on the whole exchange, from connecting to the last body byte
-//!   (default 10 s).
-//! - **A body cap**: at most 1 MiB of response body by default, checked
-//!   against `Content-Length` before reading and again while reading.
-//! - **The cleartext rule**: plain `http://` goes only to loopback
-//!   (`localhost`, `127.0.0.0/8`, `::1`), for a local mock server. Any other
-//!   host is refused with [`Error::InsecureScheme`] *before* a connection is
-//!   opened, so the secret key cannot leave in cleartext by accident. Opt out
-//!   with [`Builder::allow_insecure_http`].
+//! - **clerk-core's transport contract**, kept with hyper's means: the
+//!   limits ([`clerk_core::TransportLimits`]: a connect deadline, default 5 s;
+//!   a deadline on each attempt from connecting to the last body byte,
+//!   default 10 s, shortened to what is left of the client's whole-call
+//!   deadline; a 1 MiB body cap, read into [`clerk_core::BodyBuffer`]) and
+//!   the cleartext rule ([`clerk_core::check_request`]): plain `http://` goes
+//!   only to loopback, for a local mock server, unless
+//!   [`Builder::allow_insecure_http`]; `https` only over a stream that is
+//!   TLS. A refusal comes *before* a connection is opened or a byte written,
+//!   so the secret key cannot leave in cleartext by accident. The contract is
+//!   written once, in clerk-core; the workspace's conformance suite proves it
+//!   for this transport (pooled, and on smol without tokio) as for every
+//!   other.
 //! - **No redirects**: a `3xx` comes back as a response, never followed, so
 //!   `Authorization` is never replayed to another host. clerk-core decides
 //!   what a redirect means.
@@ -60,7 +72,7 @@
 //! ```
 //!
 //! [`client`] is the short form of the builder, which takes the other
-//! settings (base URL, API version, retry policy):
+//! settings (base URL, API version, retry policy, whole-call deadline):
 //!
 //! ```
 //! # #[cfg(feature = "webpki-roots")] {
@@ -104,38 +116,52 @@
 //!
 //! ## Errors
 //!
-//! [`Error`] names what failed and whether the request is known not to have
-//! been sent, which is what decides if clerk-core may retry a create:
+//! Every failure is a [`clerk_core::SendError`] (re-exported as [`Error`]),
+//! the same type clerk-reqwest, clerk-fetch and clerk-wasi return. Its
+//! [`kind`](clerk_core::SendError::kind) says what failed, and clerk-core's
+//! table of kinds ([`TransportErrorKind`](clerk_core::TransportErrorKind))
+//! says whether the request is known not to have been sent, which decides if
+//! clerk-core may retry a create. This crate only maps hyper's, hyper-util's
+//! and rustls's errors onto those kinds:
 //!
-//! | kind | not sent | timeout | permanent (never retried) |
-//! |---|---|---|---|
-//! | [`Error::Timeout`], [`TimeoutPhase::Connect`] | yes | yes | no |
-//! | [`Error::Timeout`], [`TimeoutPhase::Request`] | no | yes | no |
-//! | [`Error::Connect`] (DNS, refused) | yes | no | no |
-//! | [`Error::Tls`] (handshake: expired, wrong name, unknown issuer) | yes | no | yes |
-//! | [`Error::InsecureScheme`], [`Error::InvalidRequest`] (refused before connecting) | yes | no | yes |
-//! | [`Error::Proxy`] (see [`ProxyFailure`]: 407, misconfigured, cleartext refused) | yes | no | yes |
-//! | [`Error::Proxy`] (unreachable, refused such as 502, closed, invalid answer) | yes | no | no |
-//! | [`Error::BodyTooLarge`], [`Error::Io`], [`Error::Protocol`] | no | no | no |
+//! | what failed | kind |
+//! |---|---|
+//! | the connect deadline (TCP, TLS handshake) | `ConnectTimeout` |
+//! | DNS, a refused connection | `Connect` |
+//! | rustls refused the certificate | `Certificate` (permanent) |
+//! | any other TLS handshake failure | `Tls` |
+//! | the cleartext rule: `http` to a remote host, `https` over a stream that is not TLS, plain `http` through a proxy | `InsecureScheme` (permanent) |
+//! | a proxy: unreachable, refused the tunnel, closed | `Proxy`; with a [`ProxyError`] to [`find`](clerk_core::SendError::find) |
+//! | a proxy: 407, unusable settings | `ProxyRejected` (permanent) |
+//! | the request deadline | `Timeout` |
+//! | the connection failed mid-exchange | `Io` |
+//! | broken HTTP | `Protocol` |
+//! | the body cap | `BodyTooLarge` |
 //!
-//! ## Reusing your hyper-util client
+//! ## Your own connector
 //!
-//! A service that already has a pooled hyper-util client (with a proxy
-//! connector, say) wraps it with [`HyperTransport::from_client`] and shares the
-//! pool. The body cap, request deadline and cleartext rule still apply.
+//! A service that already configures hyper-util's `HttpConnector` (DNS,
+//! socket options) or hyper-rustls's `HttpsConnector` (its own TLS
+//! configuration) hands it to [`Builder::build_with_connector`]: the
+//! transport pools it and keeps every limit around it. A connector is a
+//! `tower_service::Service<Uri>`, as in hyper-util, whose streams say whether
+//! they are TLS ([`IsTls`]): an `https` request is spoken only over a stream
+//! that is, and otherwise refused before a byte is written.
 //!
 //! ## Without tokio
 //!
 //! With `default-features = false` the crate has no tokio: build a transport
-//! from your own [`Connect`] (any stream implementing `hyper::rt::Read` and
-//! `Write`), an executor and a [`hyper::rt::Timer`] with
-//! [`HyperTransport::with_connector`]. `examples/custom_runtime.rs` does it on
+//! from your own connector (any `tower_service::Service<Uri>` whose streams
+//! implement `hyper::rt::Read`, `Write` and [`IsTls`]; [`connect_fn`] makes one
+//! from a closure), an executor and a [`hyper::rt::Timer`] with
+//! [`HyperTransport::with_runtime`]. `examples/custom_runtime.rs` does it on
 //! smol.
 //!
 //! ## Crate features
 //!
 //! - `tokio` (default): the pooled client ([`HyperTransport::new`],
-//!   [`Builder::build`], [`HyperTransport::from_client`]) and [`TokioTimer`].
+//!   [`Builder::build`], [`Builder::build_with_connector`]), [`TokioTimer`]
+//!   (clerk-tokio's) and [`client`].
 //! - `rustls` (default, implies `tokio`): HTTPS through rustls with the ring
 //!   provider; TLS 1.2 and 1.3.
 //! - `webpki-roots` (default, implies `rustls`): Mozilla's roots, bundled.
@@ -164,64 +190,45 @@ mod error;
 mod exchange;
 #[cfg(feature = "tokio")]
 mod legacy;
-mod policy;
 #[cfg(feature = "tokio")]
 mod proxy;
+mod stream;
 #[cfg(feature = "rustls")]
 mod tls;
 mod transport;
 
-pub use custom::{BoxFuture, Connect, ConnectFn, connect_fn, default_port};
-pub use error::{BoxError, BuildError, Error, ProxyFailure, TimeoutPhase};
+pub use clerk_core::SendError as Error;
+pub use custom::{BoxFuture, ConnectFn, connect_fn, default_port};
+pub use error::{BoxError, ProxyError, ProxyFailure};
 #[cfg(feature = "tokio")]
 pub use proxy::ProxyConfig;
-pub use transport::{
-    Builder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_TIMEOUT,
-    HyperTransport,
-};
+pub use stream::{IsTls, Plain};
+pub use transport::{Builder, HyperTransport};
 
-/// The `http-body-util` crate, for naming `Full<Bytes>` in
-/// [`HyperTransport::from_client`].
+/// The `http-body-util` crate, for naming `Full<Bytes>` bodies.
 pub use http_body_util;
 /// The `hyper` crate this transport is built on (1.x).
 pub use hyper;
-/// The `hyper-util` crate, for building a client to pass to
-/// [`HyperTransport::from_client`].
+/// The `hyper-util` crate, for its connectors and runtime adapters.
 #[cfg(feature = "tokio")]
 pub use hyper_util;
 /// The `rustls` crate, for [`Builder::tls_config`] and root certificates.
 #[cfg(feature = "rustls")]
 pub use rustls;
+/// The `tower-service` crate: connectors are `tower_service::Service<Uri>`s.
+pub use tower_service;
 
-/// A [`clerk_core::Timer`] on tokio's clock, so the client can wait between
-/// retries.
-///
-/// ```
-/// use clerk_core::Timer;
-///
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() {
-/// clerk_hyper::TokioTimer.sleep(std::time::Duration::from_millis(1)).await;
-/// assert!(clerk_hyper::TokioTimer.can_sleep());
-/// # }
-/// ```
+/// clerk-tokio's [`clerk_core::Timer`] on tokio's clock (the same type as
+/// `clerk_reqwest::TokioTimer`), so the client can wait between retries and
+/// keep its whole-call deadline.
 #[cfg(feature = "tokio")]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TokioTimer;
-
-#[cfg(feature = "tokio")]
-impl clerk_core::Timer for TokioTimer {
-    // `tokio::time::Sleep` is `Send`; say so for the client's futures.
-    #[allow(refining_impl_trait, clippy::manual_async_fn)]
-    fn sleep(&self, duration: std::time::Duration) -> impl std::future::Future<Output = ()> + Send {
-        // Lazy: the runtime is looked up when polled, not when created.
-        async move { tokio::time::sleep(duration).await }
-    }
-}
+pub use clerk_tokio::TokioTimer;
 
 /// The client most users want: Clerk's production API over a default
-/// [`HyperTransport`] (HTTPS, pooling, timeouts, the body cap), retrying on
-/// [`TokioTimer`] with the default [`clerk_core::RetryPolicy`].
+/// [`HyperTransport`] (HTTPS, pooling, the body cap, a 5 s connect and 10 s
+/// attempt deadline), retrying on [`TokioTimer`] with the default
+/// [`clerk_core::RetryPolicy`], every call bound by the 30 s whole-call
+/// deadline ([`clerk_core::DEFAULT_CALL_TIMEOUT`]).
 ///
 /// Fails only when the transport cannot be built (no root certificates: the
 /// `webpki-roots` feature is off). For other settings use
@@ -231,6 +238,7 @@ impl clerk_core::Timer for TokioTimer {
 /// # #[cfg(feature = "webpki-roots")] {
 /// let client = clerk_hyper::client(clerk_core::SecretKey::new("sk_test_example")?)?;
 /// assert_eq!(client.retry_policy(), &clerk_core::RetryPolicy::default());
+/// assert_eq!(client.call_timeout(), Some(clerk_core::DEFAULT_CALL_TIMEOUT));
 /// assert_eq!(client.config().base_url(), clerk_core::DEFAULT_BASE_URL);
 /// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -238,8 +246,8 @@ impl clerk_core::Timer for TokioTimer {
 #[cfg(feature = "tokio")]
 pub fn client(
     secret_key: clerk_core::SecretKey,
-) -> Result<clerk_core::Client<HyperTransport, TokioTimer>, BuildError> {
-    let transport = HyperTransport::builder().build()?;
-    let config = clerk_core::Config::new(secret_key);
-    Ok(clerk_core::Client::new(config, transport, TokioTimer))
+) -> Result<clerk_core::Client<HyperTransport, TokioTimer>, clerk_core::BuildError> {
+    Ok(clerk_core::Client::builder(secret_key)
+        .timer(TokioTimer)
+        .build(HyperTransport::builder().build()?)?)
 }

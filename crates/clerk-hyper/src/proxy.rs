@@ -41,7 +41,7 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 /// assert!(!format!("{proxy:?}").contains("hunter2"));
 /// let transport = HyperTransport::builder().proxy(proxy).build()?;
 /// # drop(transport);
-/// # Ok::<(), clerk_hyper::BuildError>(())
+/// # Ok::<(), clerk_core::BuildError>(())
 /// ```
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct ProxyConfig {
@@ -80,7 +80,7 @@ impl ProxyConfig {
     ///     .proxy(clerk_hyper::ProxyConfig::none())
     ///     .build()?;
     /// # drop(transport);
-    /// # Ok::<(), clerk_hyper::BuildError>(())
+    /// # Ok::<(), clerk_core::BuildError>(())
     /// ```
     pub fn none() -> Self {
         Self::default()

@@ -7,8 +7,8 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use rustls::{ClientConfig, RootCertStore};
 
-use crate::error::BuildError;
 use crate::transport::Builder;
+use clerk_core::BuildError;
 
 #[derive(Clone)]
 pub(crate) struct TlsSettings {
@@ -76,30 +76,24 @@ impl TlsSettings {
         }
         for cert in &self.extra_roots {
             roots.add(cert.clone()).map_err(|e| {
-                BuildError::new("an added root certificate is not usable", Some(Box::new(e)))
+                BuildError::new("an added root certificate is not usable").with_source(e)
             })?;
         }
         for pem in &self.pem_roots {
             let mut found = 0usize;
             for cert in CertificateDer::pem_slice_iter(pem) {
                 let cert = cert.map_err(|e| {
-                    BuildError::new(
-                        "a PEM root certificate bundle is not valid PEM",
-                        Some(Box::new(e)),
-                    )
+                    BuildError::new("a PEM root certificate bundle is not valid PEM").with_source(e)
                 })?;
                 roots.add(cert).map_err(|e| {
-                    BuildError::new(
-                        "a root certificate in a PEM bundle is not usable",
-                        Some(Box::new(e)),
-                    )
+                    BuildError::new("a root certificate in a PEM bundle is not usable")
+                        .with_source(e)
                 })?;
                 found += 1;
             }
             if found == 0 {
                 return Err(BuildError::new(
                     "a PEM root certificate bundle holds no CERTIFICATE block",
-                    None,
                 ));
             }
         }
@@ -107,17 +101,13 @@ impl TlsSettings {
             return Err(BuildError::new(
                 "no root certificates to trust: enable the `webpki-roots` or `native-roots` \
                  feature, add roots with add_root_certificate, or pass a tls_config",
-                None,
             ));
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|e| {
-                BuildError::new(
-                    "the TLS provider supports no safe protocol version",
-                    Some(Box::new(e)),
-                )
+                BuildError::new("the TLS provider supports no safe protocol version").with_source(e)
             })?
             .with_root_certificates(roots)
             .with_no_client_auth();

@@ -7,13 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use clerk_core::{HttpRequest, HttpResponse, HttpTransport};
+use clerk_core::{HttpRequest, HttpResponse, HttpTransport, SendError, TransportLimits};
 use http_body_util::Full;
 use hyper::body::Incoming;
 
-use crate::error::{Error, TimeoutPhase};
 use crate::exchange::{self, DeadlineTimer};
-use crate::policy;
 
 /// A boxed `Send` future, as backends return them.
 pub(crate) type SendFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -24,7 +22,7 @@ pub(crate) trait Backend: Send + Sync + 'static {
     fn send(
         &self,
         request: http::Request<Full<Bytes>>,
-    ) -> SendFuture<'_, Result<http::Response<Incoming>, Error>>;
+    ) -> SendFuture<'_, Result<http::Response<Incoming>, SendError>>;
 }
 
 /// Where a transport sends its requests: the pooled client [`Builder::build`]
@@ -44,7 +42,7 @@ impl Backends {
     async fn send(
         &self,
         request: http::Request<Full<Bytes>>,
-    ) -> Result<http::Response<Incoming>, Error> {
+    ) -> Result<http::Response<Incoming>, SendError> {
         match self {
             #[cfg(feature = "tokio")]
             Self::Pooled(pooled) => pooled.send(request).await,
@@ -53,13 +51,6 @@ impl Backends {
     }
 }
 
-/// The default whole-exchange deadline: 10 seconds.
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-/// The default deadline for opening a connection (TCP and TLS): 5 seconds.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// The default cap on a response body: 1 MiB.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
-
 /// An [`HttpTransport`] for clerk-core built on hyper 1.
 ///
 /// Cheap to clone (clones share one connection pool) and `Send + Sync`; the
@@ -67,9 +58,9 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// multi-threaded runtime and inside `tokio::spawn`.
 ///
 /// Make one with [`HyperTransport::new`] (tokio, HTTPS with bundled roots),
-/// tune it with [`HyperTransport::builder`], reuse your own hyper-util client
-/// with [`HyperTransport::from_client`], or bring your own runtime with
-/// [`HyperTransport::with_connector`].
+/// tune it with [`HyperTransport::builder`], pool your own hyper-util style
+/// connector with [`Builder::build_with_connector`], or bring your own
+/// runtime with [`HyperTransport::with_runtime`].
 ///
 /// ```
 /// # #[cfg(feature = "webpki-roots")] {
@@ -82,7 +73,7 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// let also = transport.clone(); // same pool
 /// # drop(also);
 /// # }
-/// # Ok::<(), clerk_hyper::BuildError>(())
+/// # Ok::<(), clerk_core::BuildError>(())
 /// ```
 #[derive(Clone)]
 pub struct HyperTransport {
@@ -97,13 +88,11 @@ struct Inner {
     description: &'static str,
 }
 
-/// Everything a [`Builder`] collects that is not about TLS.
+/// Everything a [`Builder`] collects that is not about TLS: clerk-core's
+/// limits, and the pool and HTTP/2 settings.
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
-    pub(crate) request_timeout: Option<Duration>,
-    pub(crate) connect_timeout: Option<Duration>,
-    pub(crate) max_body_bytes: usize,
-    pub(crate) allow_insecure_http: bool,
+    pub(crate) limits: TransportLimits,
     #[cfg_attr(not(feature = "http2"), allow(dead_code))]
     pub(crate) http2_prior_knowledge: bool,
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
@@ -115,10 +104,7 @@ pub(crate) struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
-            connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-            allow_insecure_http: false,
+            limits: TransportLimits::default(),
             http2_prior_knowledge: false,
             pool_idle_timeout: Some(Duration::from_secs(90)),
             pool_max_idle_per_host: usize::MAX,
@@ -127,8 +113,9 @@ impl Default for Settings {
 }
 
 impl HyperTransport {
-    /// A builder with the defaults: 10 s request timeout, 5 s connect
-    /// timeout, 1 MiB body cap, `http://` only to loopback.
+    /// A builder with clerk-core's defaults ([`TransportLimits`]): 10 s
+    /// request timeout, 5 s connect timeout, 1 MiB body cap, `http://` only
+    /// to loopback.
     ///
     /// ```
     /// let builder = clerk_hyper::HyperTransport::builder()
@@ -167,7 +154,7 @@ impl HyperTransport {
     /// # }
     /// ```
     pub fn request_timeout(&self) -> Option<Duration> {
-        self.inner.settings.request_timeout
+        self.inner.settings.limits.request_timeout
     }
 
     /// The cap on a response body, in bytes.
@@ -177,21 +164,37 @@ impl HyperTransport {
     /// let transport = clerk_hyper::HyperTransport::builder().max_body_bytes(4096).build()?;
     /// assert_eq!(transport.max_body_bytes(), 4096);
     /// # }
-    /// # Ok::<(), clerk_hyper::BuildError>(())
+    /// # Ok::<(), clerk_core::BuildError>(())
     /// ```
     pub fn max_body_bytes(&self) -> usize {
-        self.inner.settings.max_body_bytes
+        self.inner.settings.limits.max_body_bytes
     }
 
-    async fn exchange(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+    /// The limits this transport keeps (clerk-core's [`TransportLimits`]).
+    ///
+    /// ```
+    /// # #[cfg(feature = "webpki-roots")] {
+    /// let transport = clerk_hyper::HyperTransport::new();
+    /// assert_eq!(transport.limits(), &clerk_core::TransportLimits::default());
+    /// # }
+    /// ```
+    pub fn limits(&self) -> &TransportLimits {
+        &self.inner.settings.limits
+    }
+
+    async fn exchange(&self, request: HttpRequest) -> Result<HttpResponse, SendError> {
         let inner = &*self.inner;
-        policy::check_uri(
-            request.uri(),
-            inner.settings.allow_insecure_http,
-            inner.https_ok,
-        )?;
+        let limits = &inner.settings.limits;
+        let https =
+            clerk_core::check_request(request.uri(), limits.allow_insecure_http)?.is_https();
+        if https && !inner.https_ok {
+            return Err(SendError::invalid_request(
+                "https is not available: clerk-hyper was built without its `rustls` feature",
+            ));
+        }
+        let deadline = limits.attempt_timeout(&request);
         let request = request.map(Full::new);
-        let limit = inner.settings.max_body_bytes;
+        let limit = limits.max_body_bytes;
         let whole = std::pin::pin!(async {
             let response = inner.backend.send(request).await?;
             #[cfg(feature = "tracing")]
@@ -204,12 +207,12 @@ impl HyperTransport {
             );
             exchange::read_capped(response, limit).await
         });
-        match inner.settings.request_timeout {
+        match deadline {
             Some(after) => inner
                 .timer
                 .run(after, whole)
                 .await
-                .unwrap_or(Err(Error::timeout(TimeoutPhase::Request, Some(after)))),
+                .unwrap_or_else(|| Err(SendError::timeout(Some(after)))),
             None => whole.await,
         }
     }
@@ -226,7 +229,7 @@ impl fmt::Debug for HyperTransport {
 }
 
 impl HttpTransport for HyperTransport {
-    type Error = Error;
+    type Error = SendError;
 
     // The trait leaves `Send` open; this transport promises it.
     #[allow(refining_impl_trait)]
@@ -240,11 +243,12 @@ impl HttpTransport for HyperTransport {
 
 /// Settings for a [`HyperTransport`].
 ///
-/// Finish with [`build`](Builder::build) (tokio), with
-/// [`build_with_client`](Builder::build_with_client) (your hyper-util client),
-/// or with [`build_with_connector`](Builder::build_with_connector) (your
-/// runtime). Settings that a finishing method cannot honour are documented on
-/// it.
+/// The first four settings are clerk-core's [`TransportLimits`], under the
+/// names every adapter crate uses. Finish with [`build`](Builder::build)
+/// (tokio), with [`build_with_connector`](Builder::build_with_connector)
+/// (your hyper-util style connector, pooled on tokio), or with
+/// [`build_with_runtime`](Builder::build_with_runtime) (your runtime).
+/// Settings that a finishing method cannot honour are documented on it.
 ///
 /// ```
 /// use std::time::Duration;
@@ -284,11 +288,15 @@ impl fmt::Debug for Builder {
 
 impl Builder {
     /// The deadline for the whole exchange: connecting, sending, the response
-    /// head and reading the whole body. Default 10 s; `None` waits forever.
+    /// head and reading the whole body. Default 10 s
+    /// ([`DEFAULT_REQUEST_TIMEOUT`](clerk_core::DEFAULT_REQUEST_TIMEOUT));
+    /// `None` for none. The client's whole-call deadline can make an attempt's
+    /// shorter ([`TransportLimits::attempt_timeout`]).
     ///
-    /// When it runs out the error is [`Error::Timeout`] with
-    /// [`TimeoutPhase::Request`] (or [`TimeoutPhase::Connect`] when the
-    /// connect deadline ran out first).
+    /// When it runs out the error's kind is
+    /// [`Timeout`](clerk_core::TransportErrorKind::Timeout) (or
+    /// [`ConnectTimeout`](clerk_core::TransportErrorKind::ConnectTimeout)
+    /// when the connect deadline ran out first).
     ///
     /// ```
     /// use std::time::Duration;
@@ -297,15 +305,15 @@ impl Builder {
     /// # drop((b, forever));
     /// ```
     pub fn request_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.settings.request_timeout = timeout.into();
+        self.settings.limits.request_timeout = timeout.into();
         self
     }
 
-    /// The deadline for opening a connection, TCP and TLS handshake together.
-    /// Default 5 s; `None` leaves only the request deadline.
-    ///
-    /// Not applied by [`build_with_client`](Builder::build_with_client): that
-    /// client's connector owns its own connect timeout.
+    /// The deadline for opening a connection: TCP and the TLS handshake
+    /// (and, on [`build_with_runtime`](Builder::build_with_runtime)'s
+    /// connections, the HTTP handshake too). Default 5 s
+    /// ([`DEFAULT_CONNECT_TIMEOUT`](clerk_core::DEFAULT_CONNECT_TIMEOUT));
+    /// `None` leaves only the request deadline.
     ///
     /// ```
     /// let b = clerk_hyper::HyperTransport::builder()
@@ -313,22 +321,24 @@ impl Builder {
     /// # drop(b);
     /// ```
     pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.settings.connect_timeout = timeout.into();
+        self.settings.limits.connect_timeout = timeout.into();
         self
     }
 
-    /// The most response body the transport reads, in bytes. Default 1 MiB.
+    /// The most response body the transport reads, in bytes. Default 1 MiB
+    /// ([`DEFAULT_MAX_BODY_BYTES`](clerk_core::DEFAULT_MAX_BODY_BYTES)).
     ///
     /// A declared `Content-Length` above the cap fails before reading; a body
     /// without one (chunked, HTTP/2) fails as soon as the running total passes
-    /// the cap. Either way the error is [`Error::BodyTooLarge`].
+    /// the cap. Either way the error's kind is
+    /// [`BodyTooLarge`](clerk_core::TransportErrorKind::BodyTooLarge).
     ///
     /// ```
     /// let b = clerk_hyper::HyperTransport::builder().max_body_bytes(64 * 1024);
     /// # drop(b);
     /// ```
     pub fn max_body_bytes(mut self, limit: usize) -> Self {
-        self.settings.max_body_bytes = limit;
+        self.settings.limits.max_body_bytes = limit;
         self
     }
 
@@ -336,16 +346,18 @@ impl Builder {
     ///
     /// Off by default: `http://` is accepted only for `localhost`,
     /// `127.0.0.0/8` and `::1` (a local mock server), and any other host fails
-    /// with [`Error::InsecureScheme`] before a connection is opened, so the
-    /// secret key in `Authorization` never crosses a network in cleartext by
-    /// mistake. Turn it on only behind a TLS-terminating proxy you trust.
+    /// with kind [`InsecureScheme`](clerk_core::TransportErrorKind::InsecureScheme)
+    /// before a connection is opened, so the secret key in `Authorization`
+    /// never crosses a network in cleartext by mistake
+    /// ([`check_request`](clerk_core::check_request)). Turn it on only behind
+    /// a TLS-terminating proxy you trust.
     ///
     /// ```
     /// let b = clerk_hyper::HyperTransport::builder().allow_insecure_http(true);
     /// # drop(b);
     /// ```
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
-        self.settings.allow_insecure_http = allow;
+        self.settings.limits.allow_insecure_http = allow;
         self
     }
 

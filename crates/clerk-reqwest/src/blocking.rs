@@ -5,10 +5,13 @@ use std::fmt;
 use std::io::Read;
 use std::time::Duration;
 
-use clerk_core::{BlockingHttpTransport, HttpRequest, HttpResponse};
+use clerk_core::{
+    BlockingHttpTransport, BodyBuffer, BuildError, HttpRequest, HttpResponse, SendError,
+    TransportLimits,
+};
 
-use crate::policy::Policy;
-use crate::{BuildError, Builder, Error};
+use crate::Builder;
+use crate::error::{from_body_read, from_reqwest};
 
 /// clerk-core's [`BlockingHttpTransport`] over a
 /// `reqwest::blocking::Client`, with the same deadline, body cap and
@@ -29,12 +32,12 @@ use crate::{BuildError, Builder, Error};
 #[derive(Clone)]
 pub struct ReqwestBlockingTransport {
     client: reqwest::blocking::Client,
-    policy: Policy,
+    limits: TransportLimits,
 }
 
 impl ReqwestBlockingTransport {
-    pub(crate) fn new_with(client: reqwest::blocking::Client, policy: Policy) -> Self {
-        Self { client, policy }
+    pub(crate) fn new_with(client: reqwest::blocking::Client, limits: TransportLimits) -> Self {
+        Self { client, limits }
     }
 
     /// A transport over a new blocking client with the defaults (see
@@ -42,7 +45,7 @@ impl ReqwestBlockingTransport {
     ///
     /// ```
     /// let transport = clerk_reqwest::ReqwestBlockingTransport::new()?;
-    /// # Ok::<(), clerk_reqwest::BuildError>(())
+    /// # Ok::<(), clerk_core::BuildError>(())
     /// ```
     pub fn new() -> Result<Self, BuildError> {
         Builder::default().build_blocking()
@@ -62,20 +65,30 @@ impl ReqwestBlockingTransport {
     ///
     /// ```
     /// let t = clerk_reqwest::ReqwestBlockingTransport::from(reqwest::blocking::Client::new());
-    /// assert_eq!(t.request_timeout(), Some(clerk_reqwest::DEFAULT_REQUEST_TIMEOUT));
+    /// assert_eq!(t.request_timeout(), Some(clerk_core::DEFAULT_REQUEST_TIMEOUT));
     /// ```
     pub fn request_timeout(&self) -> Option<Duration> {
-        self.policy.request_timeout
+        self.limits.request_timeout
     }
 
     /// The body cap in bytes.
     ///
     /// ```
     /// let t = clerk_reqwest::ReqwestBlockingTransport::from(reqwest::blocking::Client::new());
-    /// assert_eq!(t.max_body_bytes(), clerk_reqwest::DEFAULT_MAX_BODY_BYTES);
+    /// assert_eq!(t.max_body_bytes(), clerk_core::DEFAULT_MAX_BODY_BYTES);
     /// ```
     pub fn max_body_bytes(&self) -> usize {
-        self.policy.max_body_bytes
+        self.limits.max_body_bytes
+    }
+
+    /// The limits this transport keeps (clerk-core's [`TransportLimits`]).
+    ///
+    /// ```
+    /// let t = clerk_reqwest::ReqwestBlockingTransport::from(reqwest::blocking::Client::new());
+    /// assert_eq!(t.limits(), &clerk_core::TransportLimits::default());
+    /// ```
+    pub fn limits(&self) -> &TransportLimits {
+        &self.limits
     }
 }
 
@@ -88,39 +101,40 @@ impl From<reqwest::blocking::Client> for ReqwestBlockingTransport {
 }
 
 impl BlockingHttpTransport for ReqwestBlockingTransport {
-    type Error = Error;
+    type Error = SendError;
 
-    fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
-        let policy = self.policy;
-        policy.check(request.uri())?;
-        let mut request =
-            reqwest::blocking::Request::try_from(request).map_err(|_| Error::InvalidRequest {
-                reason: "the request URI is not a URL reqwest accepts",
-            })?;
-        if let Some(deadline) = policy.request_timeout {
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, SendError> {
+        let limits = &self.limits;
+        clerk_core::check_request(request.uri(), limits.allow_insecure_http)?;
+        let deadline = limits.attempt_timeout(&request);
+        let mut request = reqwest::blocking::Request::try_from(request).map_err(|_| {
+            SendError::invalid_request("the request URI is not a URL reqwest accepts")
+        })?;
+        if let Some(deadline) = deadline {
             *request.timeout_mut() = Some(deadline);
         }
         let mut response = self
             .client
             .execute(request)
-            .map_err(|e| Error::from_reqwest(e, policy.request_timeout))?;
-        let declared = response.content_length();
-        policy.check_length(declared)?;
+            .map_err(|e| from_reqwest(e, deadline))?;
+        let mut body = BodyBuffer::new(limits.max_body_bytes, response.content_length())?;
         let mut out = http::Response::new(bytes::Bytes::new());
         *out.status_mut() = response.status();
         *out.version_mut() = response.version();
         *out.headers_mut() = std::mem::take(response.headers_mut());
-        // One byte past the cap tells "at the cap" from "over it".
-        let mut body = Vec::with_capacity(policy.initial_capacity(declared));
-        let cap = u64::try_from(policy.max_body_bytes).unwrap_or(u64::MAX);
-        response
-            .take(cap.saturating_add(1))
-            .read_to_end(&mut body)
-            .map_err(|e| Error::from_body_read(e, policy.request_timeout))?;
-        if body.len() > policy.max_body_bytes {
-            return Err(policy.too_large());
+        let mut chunk = vec![0u8; 16 * 1024];
+        loop {
+            // One byte past the room tells "at the cap" from "over it".
+            let want = chunk.len().min(body.room().saturating_add(1));
+            let n = response
+                .read(&mut chunk[..want])
+                .map_err(|e| from_body_read(e, deadline))?;
+            if n == 0 {
+                break;
+            }
+            body.push_slice(&chunk[..n])?;
         }
-        *out.body_mut() = body.into();
+        *out.body_mut() = body.finish();
         Ok(out)
     }
 }
@@ -128,9 +142,7 @@ impl BlockingHttpTransport for ReqwestBlockingTransport {
 impl fmt::Debug for ReqwestBlockingTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReqwestBlockingTransport")
-            .field("request_timeout", &self.policy.request_timeout)
-            .field("max_body_bytes", &self.policy.max_body_bytes)
-            .field("allow_insecure_http", &self.policy.allow_insecure_http)
+            .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
 }

@@ -19,20 +19,27 @@
 //! ## What it owns
 //!
 //! Whatever client it wraps, [`ReqwestTransport`] (and, with feature
-//! `blocking`, [`ReqwestBlockingTransport`]) keeps the promises clerk-hyper
-//! makes, as far as reqwest lets it:
+//! `blocking`, [`ReqwestBlockingTransport`]) keeps clerk-core's transport
+//! contract, written once in clerk-core and proven for this transport by the
+//! workspace's conformance suite, as far as reqwest lets it:
 //!
-//! - **A deadline on each whole exchange**, connecting to the last body byte
-//!   (default 10 s), set on every request it sends;
-//! - **a body cap** (default 1 MiB), checked against `Content-Length` before
+//! - **the limits** ([`clerk_core::TransportLimits`]): a deadline on each
+//!   attempt, connecting to the last body byte (default 10 s, shortened to
+//!   what is left of the client's whole-call deadline), set on every request
+//!   it sends; a body cap (default 1 MiB) read into
+//!   [`clerk_core::BodyBuffer`], checked against `Content-Length` before
 //!   reading and again while reading;
-//! - **the cleartext rule**: plain `http://` only to loopback (`localhost`,
-//!   `127.0.0.0/8`, `::1`, for a local mock), anything else refused before a
-//!   connection is opened ([`Error::InsecureScheme`]), unless
-//!   [`Builder::allow_insecure_http`];
-//! - **errors that tell clerk-core what it may retry**: [`Error`] says when
-//!   reqwest reports that the request never left (it could not connect, or a
-//!   certificate was refused), and when a deadline ran out;
+//! - **the cleartext rule** ([`clerk_core::check_request`]): plain `http://`
+//!   only to loopback (`localhost`, `127.0.0.0/8`, `::1`, for a local mock),
+//!   anything else refused before a connection is opened (kind
+//!   [`InsecureScheme`](clerk_core::TransportErrorKind::InsecureScheme)),
+//!   unless [`Builder::allow_insecure_http`]. reqwest speaks `https` only
+//!   over TLS;
+//! - **errors that tell clerk-core what it may retry**: every failure is a
+//!   [`clerk_core::SendError`] (re-exported as [`Error`], the type every
+//!   adapter returns) whose kind says when reqwest reports that the request
+//!   never left (it could not connect, the TLS handshake failed) and when a
+//!   deadline ran out;
 //! - **no secret in any error or `Debug`**: reqwest's errors are kept without
 //!   their URL, nothing quotes a header or a body, and the transports' `Debug`
 //!   shows their limits, not your client (whose default headers may hold
@@ -66,8 +73,8 @@
 //!   body cap applies to the decoded bytes. Without them a compressed answer
 //!   reaches clerk-core as it came, which refuses it.
 //! - **The deadline.** This transport's request deadline replaces a
-//!   client-wide `timeout` for its requests; [`Builder::no_request_timeout`]
-//!   leaves your client's in charge.
+//!   client-wide `timeout` for its requests; `request_timeout(None)` leaves
+//!   your client's in charge.
 //! - **reqwest's own retries.** By default reqwest resends only requests a
 //!   server refused at the protocol level before processing them (HTTP/2
 //!   `REFUSED_STREAM`), which is safe for a create too.
@@ -91,13 +98,14 @@
 //! with ring), depend on this crate with `default-features = false,
 //! features = ["tokio", "http2"]`: it then enables no TLS at all (the same
 //! test checks its tree has no TLS or crypto crate), and your reqwest's TLS
-//! features decide. Only [`Error::Tls`] is lost: a refused certificate is
-//! then an [`Error::Connect`].
+//! features decide. Only the kinds `Tls` and `Certificate` are lost: a
+//! failed handshake is then kind `Connect`.
 //!
 //! ## Quick start
 //!
 //! The one-liner: Clerk's production API over a new reqwest client with the
-//! defaults above, retrying on tokio's clock.
+//! defaults above, retrying on tokio's clock, every call bound by the 30 s
+//! whole-call deadline.
 //!
 //! ```no_run
 //! use clerk_core::{CreateSignInTokenRequest, SecretKey};
@@ -123,12 +131,12 @@
 //!
 //! ## Crate features
 //!
-//! - `tokio` (default): [`TokioTimer`] and [`client`].
-//! - `rustls` (default): reqwest's `rustls` feature (HTTPS), and
-//!   [`Error::Tls`] for refused certificates.
+//! - `tokio` (default): [`TokioTimer`] (clerk-tokio's) and [`client`].
+//! - `rustls` (default): reqwest's `rustls` feature (HTTPS), and the kinds
+//!   `Certificate` and `Tls` for failed handshakes.
 //! - `http2` (default): reqwest's `http2` feature.
-//! - `blocking`: [`ReqwestBlockingTransport`] for clerk-core's
-//!   `BlockingClient` (reqwest's `blocking` feature).
+//! - `blocking`: [`ReqwestBlockingTransport`] and `blocking_client` for
+//!   clerk-core's `BlockingClient` (reqwest's `blocking` feature).
 #![cfg_attr(feature = "blocking", doc = "")]
 #![cfg_attr(
     feature = "blocking",
@@ -146,47 +154,27 @@
 #[cfg(feature = "blocking")]
 mod blocking;
 mod error;
-mod policy;
 mod transport;
 
 #[cfg(feature = "blocking")]
 pub use blocking::ReqwestBlockingTransport;
-pub use error::Error;
-pub use policy::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_TIMEOUT};
-pub use transport::{BuildError, Builder, ReqwestTransport};
+pub use clerk_core::SendError as Error;
+pub use transport::{Builder, ReqwestTransport};
 
 /// The `reqwest` crate this transport is built on (0.13).
 pub use reqwest;
 
-/// A [`clerk_core::Timer`] on tokio's clock, so the async client can wait
-/// between retries.
-///
-/// ```
-/// use clerk_core::Timer;
-///
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() {
-/// clerk_reqwest::TokioTimer.sleep(std::time::Duration::from_millis(1)).await;
-/// assert!(clerk_reqwest::TokioTimer.can_sleep());
-/// # }
-/// ```
+/// clerk-tokio's [`clerk_core::Timer`] on tokio's clock (the same type as
+/// `clerk_hyper::TokioTimer`), so the async client can wait between retries
+/// and keep its whole-call deadline.
 #[cfg(feature = "tokio")]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TokioTimer;
-
-#[cfg(feature = "tokio")]
-impl clerk_core::Timer for TokioTimer {
-    // `tokio::time::Sleep` is `Send`; say so for the client's futures.
-    #[allow(refining_impl_trait, clippy::manual_async_fn)]
-    fn sleep(&self, duration: std::time::Duration) -> impl std::future::Future<Output = ()> + Send {
-        async move { tokio::time::sleep(duration).await }
-    }
-}
+pub use clerk_tokio::TokioTimer;
 
 /// The client most reqwest users want: Clerk's production API over
 /// [`ReqwestTransport::new`] (no redirects, a 10 s request deadline, a 5 s
 /// connect deadline, the 1 MiB body cap), retrying on [`TokioTimer`] with
-/// the default [`clerk_core::RetryPolicy`].
+/// the default [`clerk_core::RetryPolicy`], every call bound by the 30 s
+/// whole-call deadline ([`clerk_core::DEFAULT_CALL_TIMEOUT`]).
 ///
 /// Fails only when reqwest cannot build a client. For your own client or
 /// other settings use [`clerk_core::Client::builder`] with [`TokioTimer`].
@@ -194,17 +182,32 @@ impl clerk_core::Timer for TokioTimer {
 /// ```
 /// let client = clerk_reqwest::client(clerk_core::SecretKey::new("sk_test_example")?)?;
 /// assert_eq!(client.retry_policy(), &clerk_core::RetryPolicy::default());
+/// assert_eq!(client.call_timeout(), Some(clerk_core::DEFAULT_CALL_TIMEOUT));
 /// assert_eq!(client.config().base_url(), clerk_core::DEFAULT_BASE_URL);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[cfg(feature = "tokio")]
 pub fn client(
     secret_key: clerk_core::SecretKey,
-) -> Result<clerk_core::Client<ReqwestTransport, TokioTimer>, BuildError> {
-    let config = clerk_core::Config::new(secret_key);
-    Ok(clerk_core::Client::new(
-        config,
-        ReqwestTransport::new()?,
-        TokioTimer,
-    ))
+) -> Result<clerk_core::Client<ReqwestTransport, TokioTimer>, clerk_core::BuildError> {
+    Ok(clerk_core::Client::builder(secret_key)
+        .timer(TokioTimer)
+        .build(ReqwestTransport::new()?)?)
+}
+
+/// The blocking one-liner: Clerk's production API over
+/// [`ReqwestBlockingTransport::new`] with the same defaults as [`client`],
+/// waiting between retries on the calling thread. Create, use and drop it
+/// outside any async runtime.
+///
+/// ```
+/// let client = clerk_reqwest::blocking_client(clerk_core::SecretKey::new("sk_test_example")?)?;
+/// assert_eq!(client.call_timeout(), Some(clerk_core::DEFAULT_CALL_TIMEOUT));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg(feature = "blocking")]
+pub fn blocking_client(
+    secret_key: clerk_core::SecretKey,
+) -> Result<clerk_core::BlockingClient<ReqwestBlockingTransport>, clerk_core::BuildError> {
+    Ok(clerk_core::Client::builder(secret_key).build_blocking(ReqwestBlockingTransport::new()?)?)
 }

@@ -5,32 +5,20 @@ use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 
-use bytes::BytesMut;
-use clerk_core::{HttpRequest, HttpResponse, HttpTransport};
+use clerk_core::{
+    BodyBuffer, BuildError, HttpRequest, HttpResponse, HttpTransport, SendError, TransportLimits,
+};
 
-use crate::Error;
-use crate::policy::{DEFAULT_CONNECT_TIMEOUT, Policy};
-
-/// A reqwest client could not be built (its TLS backend failed to start).
-///
-/// ```
-/// let built = clerk_reqwest::ReqwestTransport::new();
-/// assert!(built.is_ok());
-/// ```
-#[derive(Debug, thiserror::Error)]
-#[error("could not build the reqwest client")]
-pub struct BuildError {
-    #[source]
-    source: reqwest::Error,
-}
+use crate::error::from_reqwest;
 
 /// Settings for [`ReqwestTransport`] (and, with feature `blocking`,
 /// [`ReqwestBlockingTransport`]).
 ///
-/// The deadline, the body cap and the cleartext rule apply to any client,
-/// yours or one built here; the connect deadline only to a client built
-/// here ([`build`](Builder::build)), since a reqwest client cannot be
-/// changed once built.
+/// Its four settings are clerk-core's [`TransportLimits`], under the names
+/// every adapter crate uses. The deadline, the body cap and the cleartext
+/// rule apply to any client, yours or one built here; the connect deadline
+/// only to a client built here ([`build`](Builder::build)), since a reqwest
+/// client cannot be changed once built.
 ///
 /// ```
 /// use std::time::Duration;
@@ -53,88 +41,72 @@ pub struct BuildError {
     not(feature = "blocking"),
     doc = "[`ReqwestBlockingTransport`]: crate#crate-features"
 )]
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 #[must_use]
 pub struct Builder {
-    policy: Policy,
-    connect_timeout: Duration,
-}
-
-impl Default for Builder {
-    fn default() -> Self {
-        Self {
-            policy: Policy::default(),
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-        }
-    }
+    limits: TransportLimits,
 }
 
 impl Builder {
     /// The deadline on each whole exchange, from connecting to the last byte
-    /// of the body (default [`DEFAULT_REQUEST_TIMEOUT`](crate::DEFAULT_REQUEST_TIMEOUT),
-    /// 10 s). It is set on every request, so it replaces a `timeout` set on
-    /// your client for these requests.
+    /// of the body (default
+    /// [`DEFAULT_REQUEST_TIMEOUT`](clerk_core::DEFAULT_REQUEST_TIMEOUT), 10 s;
+    /// the client's whole-call deadline can make an attempt's shorter). It
+    /// is set on every request, so it replaces a `timeout` set on your client
+    /// for these requests. `None` sets no deadline of this transport's own:
+    /// only your client's `timeout` (if any) bounds a request then.
     ///
     /// ```
     /// let b = clerk_reqwest::ReqwestTransport::builder()
     ///     .request_timeout(std::time::Duration::from_secs(3));
-    /// ```
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.policy.request_timeout = Some(timeout);
-        self
-    }
-
-    /// Sets no deadline of this transport's own: only your client's
-    /// `timeout` (if any) bounds a request. A server that never answers
-    /// then holds the call forever unless your client has one.
-    ///
-    /// ```
     /// let t = clerk_reqwest::ReqwestTransport::builder()
-    ///     .no_request_timeout()
+    ///     .request_timeout(None)
     ///     .build_with(reqwest::Client::new());
     /// assert_eq!(t.request_timeout(), None);
     /// ```
-    pub fn no_request_timeout(mut self) -> Self {
-        self.policy.request_timeout = None;
+    pub fn request_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.limits.request_timeout = timeout.into();
         self
     }
 
     /// The deadline on connecting (TCP and TLS) for a client built by
     /// [`build`](Builder::build) (default
-    /// [`DEFAULT_CONNECT_TIMEOUT`](crate::DEFAULT_CONNECT_TIMEOUT), 5 s).
+    /// [`DEFAULT_CONNECT_TIMEOUT`](clerk_core::DEFAULT_CONNECT_TIMEOUT), 5 s;
+    /// `None` for none). Your own client keeps its own.
     ///
     /// ```
     /// let b = clerk_reqwest::ReqwestTransport::builder()
     ///     .connect_timeout(std::time::Duration::from_secs(2));
     /// ```
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
+    pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.limits.connect_timeout = timeout.into();
         self
     }
 
     /// The most response body kept (default
-    /// [`DEFAULT_MAX_BODY_BYTES`](crate::DEFAULT_MAX_BODY_BYTES), 1 MiB). A
-    /// declared `Content-Length` over it fails before a byte is read; an
+    /// [`DEFAULT_MAX_BODY_BYTES`](clerk_core::DEFAULT_MAX_BODY_BYTES), 1 MiB).
+    /// A declared `Content-Length` over it fails before a byte is read; an
     /// undeclared body fails as soon as it passes it.
     ///
     /// ```
     /// let b = clerk_reqwest::ReqwestTransport::builder().max_body_bytes(64 * 1024);
     /// ```
     pub fn max_body_bytes(mut self, limit: usize) -> Self {
-        self.policy.max_body_bytes = limit;
+        self.limits.max_body_bytes = limit;
         self
     }
 
-    /// Allows plain `http://` to hosts that are not loopback. Off by
-    /// default: such a request is refused with [`Error::InsecureScheme`]
+    /// Whether plain `http://` may go to hosts that are not loopback. Off by
+    /// default: such a request is refused, kind
+    /// [`InsecureScheme`](clerk_core::TransportErrorKind::InsecureScheme),
     /// before a connection is opened, so the secret key cannot leave in
-    /// cleartext by accident.
+    /// cleartext by accident ([`check_request`](clerk_core::check_request)).
     ///
     /// ```
-    /// let b = clerk_reqwest::ReqwestTransport::builder().allow_insecure_http();
+    /// let b = clerk_reqwest::ReqwestTransport::builder().allow_insecure_http(true);
     /// ```
-    pub fn allow_insecure_http(mut self) -> Self {
-        self.policy.allow_insecure_http = true;
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.limits.allow_insecure_http = allow;
         self
     }
 
@@ -145,16 +117,14 @@ impl Builder {
     ///
     /// ```
     /// let transport = clerk_reqwest::ReqwestTransport::builder().build()?;
-    /// # Ok::<(), clerk_reqwest::BuildError>(())
+    /// # Ok::<(), clerk_core::BuildError>(())
     /// ```
     pub fn build(self) -> Result<ReqwestTransport, BuildError> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(self.connect_timeout)
-            .build()
-            .map_err(|source| BuildError {
-                source: source.without_url(),
-            })?;
+        let mut client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+        if let Some(timeout) = self.limits.connect_timeout {
+            client = client.connect_timeout(timeout);
+        }
+        let client = client.build().map_err(build_error)?;
         Ok(self.build_with(client))
     }
 
@@ -170,7 +140,7 @@ impl Builder {
     pub fn build_with(self, client: reqwest::Client) -> ReqwestTransport {
         ReqwestTransport {
             client,
-            policy: self.policy,
+            limits: self.limits,
         }
     }
 
@@ -179,17 +149,16 @@ impl Builder {
     ///
     /// ```
     /// let transport = clerk_reqwest::ReqwestTransport::builder().build_blocking()?;
-    /// # Ok::<(), clerk_reqwest::BuildError>(())
+    /// # Ok::<(), clerk_core::BuildError>(())
     /// ```
     #[cfg(feature = "blocking")]
     pub fn build_blocking(self) -> Result<crate::ReqwestBlockingTransport, BuildError> {
-        let client = reqwest::blocking::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(self.connect_timeout)
-            .build()
-            .map_err(|source| BuildError {
-                source: source.without_url(),
-            })?;
+        let mut client =
+            reqwest::blocking::Client::builder().redirect(reqwest::redirect::Policy::none());
+        if let Some(timeout) = self.limits.connect_timeout {
+            client = client.connect_timeout(timeout);
+        }
+        let client = client.build().map_err(build_error)?;
         Ok(self.build_blocking_with(client))
     }
 
@@ -205,7 +174,7 @@ impl Builder {
         self,
         client: reqwest::blocking::Client,
     ) -> crate::ReqwestBlockingTransport {
-        crate::ReqwestBlockingTransport::new_with(client, self.policy)
+        crate::ReqwestBlockingTransport::new_with(client, self.limits)
     }
 }
 
@@ -233,18 +202,24 @@ impl Builder {
 #[derive(Clone)]
 pub struct ReqwestTransport {
     client: reqwest::Client,
-    policy: Policy,
+    limits: TransportLimits,
+}
+
+/// A reqwest client that could not start, without its URL.
+fn build_error(source: reqwest::Error) -> BuildError {
+    BuildError::new("could not build the reqwest client").with_source(source.without_url())
 }
 
 impl ReqwestTransport {
-    /// A transport over a new client with the defaults: a 10 s request
-    /// deadline, a 5 s connect deadline, a 1 MiB body cap, no redirects,
-    /// plain `http` to loopback only.
+    /// A transport over a new client with clerk-core's defaults
+    /// ([`TransportLimits`]): a 10 s request deadline, a 5 s connect
+    /// deadline, a 1 MiB body cap, plain `http` to loopback only; and no
+    /// redirects.
     ///
     /// ```
     /// let transport = clerk_reqwest::ReqwestTransport::new()?;
-    /// assert_eq!(transport.max_body_bytes(), clerk_reqwest::DEFAULT_MAX_BODY_BYTES);
-    /// # Ok::<(), clerk_reqwest::BuildError>(())
+    /// assert_eq!(transport.max_body_bytes(), clerk_core::DEFAULT_MAX_BODY_BYTES);
+    /// # Ok::<(), clerk_core::BuildError>(())
     /// ```
     pub fn new() -> Result<Self, BuildError> {
         Builder::default().build()
@@ -274,10 +249,10 @@ impl ReqwestTransport {
     ///
     /// ```
     /// let t = clerk_reqwest::ReqwestTransport::from(reqwest::Client::new());
-    /// assert_eq!(t.request_timeout(), Some(clerk_reqwest::DEFAULT_REQUEST_TIMEOUT));
+    /// assert_eq!(t.request_timeout(), Some(clerk_core::DEFAULT_REQUEST_TIMEOUT));
     /// ```
     pub fn request_timeout(&self) -> Option<Duration> {
-        self.policy.request_timeout
+        self.limits.request_timeout
     }
 
     /// The body cap in bytes.
@@ -287,30 +262,36 @@ impl ReqwestTransport {
     /// assert_eq!(t.max_body_bytes(), 1024 * 1024);
     /// ```
     pub fn max_body_bytes(&self) -> usize {
-        self.policy.max_body_bytes
+        self.limits.max_body_bytes
     }
 
-    async fn exchange(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
-        let policy = self.policy;
-        policy.check(request.uri())?;
-        let mut request =
-            reqwest::Request::try_from(request).map_err(|_| Error::InvalidRequest {
-                reason: "the request URI is not a URL reqwest accepts",
-            })?;
-        if let Some(deadline) = policy.request_timeout {
+    /// The limits this transport keeps (clerk-core's [`TransportLimits`]).
+    ///
+    /// ```
+    /// let t = clerk_reqwest::ReqwestTransport::from(reqwest::Client::new());
+    /// assert_eq!(t.limits(), &clerk_core::TransportLimits::default());
+    /// ```
+    pub fn limits(&self) -> &TransportLimits {
+        &self.limits
+    }
+
+    async fn exchange(&self, request: HttpRequest) -> Result<HttpResponse, SendError> {
+        let limits = &self.limits;
+        clerk_core::check_request(request.uri(), limits.allow_insecure_http)?;
+        let deadline = limits.attempt_timeout(&request);
+        let mut request = reqwest::Request::try_from(request).map_err(|_| {
+            SendError::invalid_request("the request URI is not a URL reqwest accepts")
+        })?;
+        if let Some(deadline) = deadline {
             *request.timeout_mut() = Some(deadline);
         }
-        let failed = |e| Error::from_reqwest(e, policy.request_timeout);
+        let failed = |e| from_reqwest(e, deadline);
         let mut response = self.client.execute(request).await.map_err(failed)?;
-        policy.check_length(response.content_length())?;
-        let mut body = BytesMut::with_capacity(policy.initial_capacity(response.content_length()));
+        let mut body = BodyBuffer::new(limits.max_body_bytes, response.content_length())?;
         while let Some(chunk) = response.chunk().await.map_err(failed)? {
-            if chunk.len() > policy.max_body_bytes - body.len() {
-                return Err(policy.too_large());
-            }
-            body.extend_from_slice(&chunk);
+            body.push(chunk)?;
         }
-        let mut out = http::Response::new(body.freeze());
+        let mut out = http::Response::new(body.finish());
         *out.status_mut() = response.status();
         *out.version_mut() = response.version();
         *out.headers_mut() = std::mem::take(response.headers_mut());
@@ -327,7 +308,7 @@ impl From<reqwest::Client> for ReqwestTransport {
 }
 
 impl HttpTransport for ReqwestTransport {
-    type Error = Error;
+    type Error = SendError;
 
     // reqwest's futures are `Send`; say so for the client's futures.
     #[allow(refining_impl_trait, clippy::manual_async_fn)]
@@ -344,9 +325,7 @@ impl fmt::Debug for ReqwestTransport {
     // credentials of yours.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReqwestTransport")
-            .field("request_timeout", &self.policy.request_timeout)
-            .field("max_body_bytes", &self.policy.max_body_bytes)
-            .field("allow_insecure_http", &self.policy.allow_insecure_http)
+            .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
 }

@@ -76,7 +76,7 @@ async fn create_and_revoke(client: &Client<ReqwestTransport, TokioTimer>) -> Str
         .revoke_sign_in_token(&created.id)
         .await
         .expect("revoke");
-    assert_eq!(revoked.status, SignInTokenStatus::Revoked);
+    assert_eq!(revoked.status(), SignInTokenStatus::Revoked);
     created.id
 }
 

@@ -41,8 +41,12 @@ fn run() -> Result<(), String> {
         .create_sign_in_token(&CreateSignInTokenRequest::new(user_id))
         .map_err(report)?;
     println!("created {} ({})", token.id, token.status.as_str());
-    let token = client.revoke_sign_in_token(&token.id).map_err(report)?;
-    println!("revoked {} ({})", token.id, token.status.as_str());
+    let revoked = client.revoke_sign_in_token(&token.id).map_err(report)?;
+    println!(
+        "revoked {} ({})",
+        revoked.sign_in_token_id(),
+        revoked.status()
+    );
     Ok(())
 }
 

@@ -26,14 +26,20 @@
 //!   hands it to the host, waits on the host's pollables against its own
 //!   deadline on `wasi:clocks/monotonic-clock`, reads the body up to a cap,
 //!   and maps the host's `wasi:http` error codes onto clerk-core's
-//!   `TransportError`: *not sent* only for codes that say so (DNS, refused or
-//!   unreachable destination, connect timeout, TLS handshake), *timeout* for
-//!   the timeout codes and its own deadline.
+//!   `TransportErrorKind`s (whose table says what each means for a retry):
+//!   *not sent* only for codes that say so (DNS, refused or unreachable
+//!   destination, connect timeout, TLS handshake), *timeout* for the timeout
+//!   codes and its own deadline. Its errors are clerk-core's `SendError`
+//!   (re-exported as `Error`, every adapter's error type), with the code as
+//!   their source (`HostError`). The limits, the cleartext rule and the body
+//!   cap are clerk-core's transport contract, written once there and run by
+//!   the workspace's conformance suite inside wasmtime.
 //! - `WasiTimer`, a `BlockingTimer` on the monotonic clock, so retries back
-//!   off and honour `Retry-After` inside the component.
+//!   off and honour `Retry-After` inside the component; it is the client's
+//!   clock and (through `wasi:random`) its entropy too.
 //! - `blocking_client` and `blocking_client_with`: the one-line setup with the
-//!   timer, the default retry policy, a 10 s deadline and a 1 MiB body cap in
-//!   place.
+//!   timer, the default retry policy, a 10 s deadline per attempt, a 1 MiB
+//!   body cap and the 30 s whole-call deadline in place.
 //!
 //! The host owns the rest: DNS, connections, TLS and its roots, HTTP versions,
 //! and which destinations the component may reach at all.
@@ -57,7 +63,7 @@
 //! component gets one thread, and most run one request at a time, so the
 //! blocking client over `WasiTransport` is the whole story for them. With a
 //! reactor in hand, implement clerk-core's `HttpTransport` over it and reuse
-//! `Error` from here.
+//! `host_error` from here.
 //!
 //! ## Proven inside real hosts
 //!
@@ -86,16 +92,15 @@ mod timer;
 mod transport;
 
 #[cfg(all(target_os = "wasi", target_env = "p2"))]
-pub use error::{Error, TimeoutPhase};
+pub use clerk_core::SendError as Error;
+#[cfg(all(target_os = "wasi", target_env = "p2"))]
+pub use error::{HostError, host_error};
 #[cfg(all(target_os = "wasi", target_env = "p2"))]
 pub use timer::WasiTimer;
 #[cfg(all(target_os = "wasi", target_env = "p2"))]
-pub use transport::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_TIMEOUT, WasiTransport,
-    WasiTransportBuilder,
-};
+pub use transport::{Builder, WasiTransport};
 /// The `wasi` bindings this crate is built on (`0.14.7+wasi-0.2.4`), for
-/// [`Error::host_error_code`] and for components that use more of WASI.
+/// [`HostError::code`] and for components that use more of WASI.
 #[cfg(all(target_os = "wasi", target_env = "p2"))]
 pub use wasi;
 
@@ -107,18 +112,20 @@ pub use clerk_core;
 pub type WasiClient = clerk_core::BlockingClient<WasiTransport, WasiTimer>;
 
 /// A blocking client for `api.clerk.com` with every protection in place: the
-/// default retry policy paced by [`WasiTimer`], a 10 s deadline per attempt
-/// and a 1 MiB body cap ([`WasiTransport::new`]).
+/// default retry policy paced (and its jitter seeded) by [`WasiTimer`], a
+/// 10 s deadline per attempt, a 1 MiB body cap ([`WasiTransport::new`]), and
+/// the 30 s whole-call deadline ([`clerk_core::DEFAULT_CALL_TIMEOUT`]).
 ///
 /// ```
 /// let client = clerk_wasi::blocking_client(clerk_core::SecretKey::new("sk_test_x")?)?;
 /// assert_eq!(client.retry_policy().max_retries(), 2);
+/// assert_eq!(client.call_timeout(), Some(clerk_core::DEFAULT_CALL_TIMEOUT));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[cfg(all(target_os = "wasi", target_env = "p2"))]
 pub fn blocking_client(
     secret_key: clerk_core::SecretKey,
-) -> Result<WasiClient, clerk_core::InvalidInput> {
+) -> Result<WasiClient, clerk_core::BuildError> {
     blocking_client_with(clerk_core::Client::builder(secret_key))
 }
 
@@ -135,7 +142,7 @@ pub fn blocking_client(
 #[cfg(all(target_os = "wasi", target_env = "p2"))]
 pub fn blocking_client_with<S>(
     builder: clerk_core::ClientBuilder<S>,
-) -> Result<WasiClient, clerk_core::InvalidInput> {
+) -> Result<WasiClient, clerk_core::BuildError> {
     Ok(builder
         .build_blocking(WasiTransport::new())?
         .with_timer(WasiTimer))

@@ -7,6 +7,9 @@ use wasi::clocks::monotonic_clock;
 /// A [`clerk_core::BlockingTimer`] on `wasi:clocks/monotonic-clock`: it
 /// subscribes to the clock for the wait and blocks on the pollable, so the
 /// blocking client can back off and honour `Retry-After` inside a component.
+/// It is the client's clock too (the whole-call deadline), and its entropy:
+/// `wasi:random` seeds the retry jitter, so instances of a component do not
+/// retry in lockstep.
 ///
 /// ```
 /// use clerk_core::BlockingTimer;
@@ -22,6 +25,14 @@ impl clerk_core::BlockingTimer for WasiTimer {
             return;
         }
         monotonic_clock::subscribe_duration(nanos(duration)).block();
+    }
+
+    fn now(&self) -> Option<Duration> {
+        Some(Duration::from_nanos(monotonic_clock::now()))
+    }
+
+    fn random_seed(&self) -> u64 {
+        wasi::random::random::get_random_u64()
     }
 }
 

@@ -4,7 +4,10 @@ use std::time::Duration;
 
 use clerk_core::bytes::Bytes;
 use clerk_core::http::{self, HeaderName, HeaderValue, StatusCode};
-use clerk_core::{BlockingHttpTransport, HttpRequest, HttpResponse};
+use clerk_core::{
+    BlockingHttpTransport, BodyBuffer, BuildError, HttpRequest, HttpResponse, SendError,
+    TransportErrorKind, TransportLimits,
+};
 use wasi::clocks::monotonic_clock::{self, Instant};
 use wasi::http::outgoing_handler;
 use wasi::http::types::{
@@ -13,42 +16,35 @@ use wasi::http::types::{
 };
 use wasi::io::error::Error as IoError;
 use wasi::io::poll::{self, Pollable};
-use wasi::io::streams::{InputStream, StreamError};
+use wasi::io::streams::{InputStream, OutputStream, StreamError};
 
-use crate::error::{Error, TimeoutPhase};
-use crate::policy::{self, Refusal};
+use crate::error::{host_error, stream};
+use crate::policy;
 use crate::timer::nanos;
 
-/// The default whole-exchange deadline: 10 seconds.
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-/// The default deadline the host is asked to keep for opening a connection:
-/// 5 seconds.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// The default cap on a response body: 1 MiB.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
-
-/// The most a single `blocking-write-and-flush` may carry (`wasi:io` says 4096).
-const WRITE_CHUNK: usize = 4096;
 /// The most asked of one `read`.
 const READ_CHUNK: u64 = 64 * 1024;
 
 /// A [`BlockingHttpTransport`] over `wasi:http/outgoing-handler`: the host
 /// (wasmtime, jco, Spin, wasmCloud, ...) opens the connection, speaks TLS and
 /// HTTP; this transport builds the request, keeps the deadline and caps the
-/// body.
+/// body, as clerk-core's transport contract says.
 ///
-/// - **Deadline**: [`request_timeout`] bounds the whole exchange on the
-///   guest's own monotonic clock, whatever the host supports. The host is also
-///   asked, through `request-options`, to keep [`connect_timeout`] and to give
-///   up on the first byte and between bytes at [`request_timeout`]. A host
-///   may decline these options; the guest's deadline holds either way. When
-///   both run out together, the error is whichever came first: this crate's
-///   [`Error::Timeout`], or the host's timeout code (`is_timeout()` is true
-///   for both).
+/// - **Deadline**: the attempt's deadline ([`request_timeout`], or what is
+///   left of the client's whole-call deadline when that is shorter) bounds
+///   the whole exchange, writing the request body included, on the guest's
+///   own monotonic clock, whatever the host supports. The host is also
+///   asked, through `request-options`, to keep [`connect_timeout`] and to
+///   give up on the first byte and between bytes at the attempt's deadline.
+///   A host may decline these options; the guest's deadline holds either
+///   way. When both run out together, the error is whichever came first
+///   (kind `Timeout` or `ConnectTimeout` either way).
 /// - **Body cap**: a response body longer than [`max_body_bytes`] (declared
-///   or read) ends the call with [`Error::BodyTooLarge`].
-/// - **Cleartext**: `http://` is refused before the host sees the request
-///   unless the host is loopback or [`allow_insecure_http`] is set.
+///   or read, into [`clerk_core::BodyBuffer`]) ends the call, kind
+///   `BodyTooLarge`.
+/// - **Cleartext** ([`clerk_core::check_request`]): `http://` is refused
+///   before the host sees the request unless the host is loopback or
+///   [`allow_insecure_http`] is set; the host speaks `https` over TLS.
 ///
 /// It is a plain value (settings only; every call makes its own host
 /// resources), so it is `Send`, `Sync` and cheap to clone.
@@ -59,7 +55,7 @@ const READ_CHUNK: u64 = 64 * 1024;
 /// let transport = clerk_wasi::WasiTransport::builder()
 ///     .request_timeout(Duration::from_secs(5))
 ///     .max_body_bytes(64 * 1024)
-///     .build();
+///     .build()?;
 /// let client = clerk_core::Client::builder(clerk_core::SecretKey::from_env()?)
 ///     .build_blocking(transport)?
 ///     .with_timer(clerk_wasi::WasiTimer);
@@ -68,77 +64,83 @@ const READ_CHUNK: u64 = 64 * 1024;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
-/// [`request_timeout`]: WasiTransportBuilder::request_timeout
-/// [`connect_timeout`]: WasiTransportBuilder::connect_timeout
-/// [`max_body_bytes`]: WasiTransportBuilder::max_body_bytes
-/// [`allow_insecure_http`]: WasiTransportBuilder::allow_insecure_http
-#[derive(Debug, Clone)]
+/// [`request_timeout`]: Builder::request_timeout
+/// [`connect_timeout`]: Builder::connect_timeout
+/// [`max_body_bytes`]: Builder::max_body_bytes
+/// [`allow_insecure_http`]: Builder::allow_insecure_http
+#[derive(Debug, Clone, Default)]
 pub struct WasiTransport {
-    settings: WasiTransportBuilder,
-}
-
-impl Default for WasiTransport {
-    fn default() -> Self {
-        Self::new()
-    }
+    limits: TransportLimits,
 }
 
 impl WasiTransport {
-    /// A transport with the defaults: 10 s request timeout, 5 s connect
-    /// timeout, 1 MiB body cap, `http://` only to loopback.
+    /// A transport with clerk-core's defaults ([`TransportLimits`]): 10 s
+    /// request timeout, 5 s connect timeout, 1 MiB body cap, `http://` only
+    /// to loopback.
     ///
     /// ```
     /// let transport = clerk_wasi::WasiTransport::new();
-    /// assert_eq!(transport.max_body_bytes(), clerk_wasi::DEFAULT_MAX_BODY_BYTES);
+    /// assert_eq!(transport.max_body_bytes(), clerk_core::DEFAULT_MAX_BODY_BYTES);
     /// ```
     pub fn new() -> Self {
-        WasiTransportBuilder::default().build()
+        Self::default()
     }
 
     /// A builder starting from the defaults of [`new`](Self::new).
     ///
     /// ```
-    /// let transport = clerk_wasi::WasiTransport::builder()
-    ///     .connect_timeout(std::time::Duration::from_secs(2))
-    ///     .build();
+    /// let transport = clerk_wasi::WasiTransport::builder().allow_insecure_http(true).build()?;
     /// # let _ = transport;
+    /// # Ok::<(), clerk_core::BuildError>(())
     /// ```
-    pub fn builder() -> WasiTransportBuilder {
-        WasiTransportBuilder::default()
+    pub fn builder() -> Builder {
+        Builder::default()
     }
 
     /// The whole-exchange deadline, `None` when turned off.
     ///
     /// ```
     /// let t = clerk_wasi::WasiTransport::new();
-    /// assert_eq!(t.request_timeout(), Some(clerk_wasi::DEFAULT_REQUEST_TIMEOUT));
+    /// assert_eq!(t.request_timeout(), Some(clerk_core::DEFAULT_REQUEST_TIMEOUT));
     /// ```
     pub fn request_timeout(&self) -> Option<Duration> {
-        self.settings.request_timeout
+        self.limits.request_timeout
     }
 
     /// The connect deadline asked of the host, `None` when turned off.
     ///
     /// ```
     /// let t = clerk_wasi::WasiTransport::new();
-    /// assert_eq!(t.connect_timeout(), Some(clerk_wasi::DEFAULT_CONNECT_TIMEOUT));
+    /// assert_eq!(t.connect_timeout(), Some(clerk_core::DEFAULT_CONNECT_TIMEOUT));
     /// ```
     pub fn connect_timeout(&self) -> Option<Duration> {
-        self.settings.connect_timeout
+        self.limits.connect_timeout
     }
 
     /// The response body cap in bytes.
     ///
     /// ```
-    /// let t = clerk_wasi::WasiTransport::builder().max_body_bytes(4096).build();
+    /// let t = clerk_wasi::WasiTransport::builder().max_body_bytes(4096).build()?;
     /// assert_eq!(t.max_body_bytes(), 4096);
+    /// # Ok::<(), clerk_core::BuildError>(())
     /// ```
     pub fn max_body_bytes(&self) -> usize {
-        self.settings.max_body_bytes
+        self.limits.max_body_bytes
+    }
+
+    /// The limits this transport keeps (clerk-core's [`TransportLimits`]).
+    ///
+    /// ```
+    /// assert_eq!(clerk_wasi::WasiTransport::new().limits(), &clerk_core::TransportLimits::default());
+    /// ```
+    pub fn limits(&self) -> &TransportLimits {
+        &self.limits
     }
 }
 
-/// Settings for a [`WasiTransport`]; see [`WasiTransport::builder`].
+/// Settings for a [`WasiTransport`]; see [`WasiTransport::builder`]. The
+/// four settings are clerk-core's [`TransportLimits`], under the names every
+/// adapter crate uses.
 ///
 /// ```
 /// use std::time::Duration;
@@ -147,65 +149,54 @@ impl WasiTransport {
 ///     .connect_timeout(Duration::from_secs(3))
 ///     .max_body_bytes(256 * 1024)
 ///     .allow_insecure_http(false)
-///     .build();
+///     .build()?;
 /// # let _ = transport;
+/// # Ok::<(), clerk_core::BuildError>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 #[must_use]
-pub struct WasiTransportBuilder {
-    request_timeout: Option<Duration>,
-    connect_timeout: Option<Duration>,
-    max_body_bytes: usize,
-    allow_insecure_http: bool,
+pub struct Builder {
+    limits: TransportLimits,
 }
 
-impl Default for WasiTransportBuilder {
-    fn default() -> Self {
-        Self {
-            request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
-            connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-            allow_insecure_http: false,
-        }
-    }
-}
-
-impl WasiTransportBuilder {
+impl Builder {
     /// The deadline for the whole exchange, from the call to the last body
-    /// byte (default [`DEFAULT_REQUEST_TIMEOUT`]). `None` turns it off, and
-    /// then only the host's own limits bound a call.
+    /// byte (default [`DEFAULT_REQUEST_TIMEOUT`](clerk_core::DEFAULT_REQUEST_TIMEOUT)).
+    /// `None` turns it off, and then only the host's own limits (and the
+    /// client's whole-call deadline) bound a call.
     ///
     /// ```
     /// let b = clerk_wasi::WasiTransport::builder().request_timeout(std::time::Duration::from_secs(3));
     /// # let _ = b;
     /// ```
     pub fn request_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.request_timeout = timeout.into();
+        self.limits.request_timeout = timeout.into();
         self
     }
 
     /// The connect deadline asked of the host through `request-options`
-    /// (default [`DEFAULT_CONNECT_TIMEOUT`]; `None` leaves it to the host).
-    /// A host that does not support the option ignores it.
+    /// (default [`DEFAULT_CONNECT_TIMEOUT`](clerk_core::DEFAULT_CONNECT_TIMEOUT);
+    /// `None` leaves it to the host). A host that does not support the
+    /// option ignores it.
     ///
     /// ```
     /// let b = clerk_wasi::WasiTransport::builder().connect_timeout(None);
     /// # let _ = b;
     /// ```
     pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.connect_timeout = timeout.into();
+        self.limits.connect_timeout = timeout.into();
         self
     }
 
     /// The largest response body accepted, in bytes (default
-    /// [`DEFAULT_MAX_BODY_BYTES`]).
+    /// [`DEFAULT_MAX_BODY_BYTES`](clerk_core::DEFAULT_MAX_BODY_BYTES)).
     ///
     /// ```
     /// let b = clerk_wasi::WasiTransport::builder().max_body_bytes(64 * 1024);
     /// # let _ = b;
     /// ```
     pub fn max_body_bytes(mut self, limit: usize) -> Self {
-        self.max_body_bytes = limit;
+        self.limits.max_body_bytes = limit;
         self
     }
 
@@ -217,40 +208,50 @@ impl WasiTransportBuilder {
     /// # let _ = b;
     /// ```
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
-        self.allow_insecure_http = allow;
+        self.limits.allow_insecure_http = allow;
         self
     }
 
-    /// The transport.
+    /// The transport. Never fails today; a `Result` like every adapter's
+    /// `build`, with clerk-core's one [`BuildError`].
     ///
     /// ```
-    /// let transport = clerk_wasi::WasiTransport::builder().build();
+    /// let transport = clerk_wasi::WasiTransport::builder().build()?;
     /// # let _ = transport;
+    /// # Ok::<(), clerk_core::BuildError>(())
     /// ```
-    pub fn build(self) -> WasiTransport {
-        WasiTransport { settings: self }
+    pub fn build(self) -> Result<WasiTransport, BuildError> {
+        Ok(WasiTransport {
+            limits: self.limits,
+        })
     }
 }
 
 impl BlockingHttpTransport for WasiTransport {
-    type Error = Error;
+    type Error = SendError;
 
-    fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
-        let deadline = self.settings.request_timeout.map(Deadline::starting_now);
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, SendError> {
+        let attempt = self.limits.attempt_timeout(&request);
+        let deadline = attempt.map(Deadline::starting_now);
         let (parts, body) = request.into_parts();
 
         let outgoing = self.outgoing_request(&parts, body.len())?;
         let outgoing_body = outgoing
             .body()
             .map_err(|()| invalid("the host gave no request body"))?;
-        let future = outgoing_handler::handle(outgoing, Some(self.options()))?;
-        let written = write_body(outgoing_body, &body);
-        // When the body could not be written, the response future says why
-        // (refused, reset) or holds an early answer; the write error is only
-        // the symptom.
+        let future =
+            outgoing_handler::handle(outgoing, Some(self.options(attempt))).map_err(host_error)?;
+        // A deadline met while writing the body is the call's answer.
+        let written = match write_body(outgoing_body, &body, deadline.as_ref()) {
+            Err(e) if e.kind() == TransportErrorKind::Timeout => return Err(e),
+            written => written,
+        };
+        // When the body could not be written otherwise, the response future
+        // says why (refused, reset) or holds an early answer; the write error
+        // is only the symptom.
         let incoming = match (wait_for_response(&future, deadline.as_ref()), written) {
             (Ok(incoming), _) => incoming,
-            (Err(Error::Timeout { .. }), Err(write)) => return Err(write),
+            (Err(e), Err(write)) if e.kind() == TransportErrorKind::Timeout => return Err(write),
             (Err(e), _) => return Err(e),
         };
         self.read_response(&incoming, deadline.as_ref())
@@ -262,14 +263,8 @@ impl WasiTransport {
         &self,
         parts: &http::request::Parts,
         body_len: usize,
-    ) -> Result<OutgoingRequest, Error> {
-        let target =
-            policy::target(&parts.uri, self.settings.allow_insecure_http).map_err(|refusal| {
-                match refusal {
-                    Refusal::Insecure(host) => Error::InsecureScheme { host },
-                    Refusal::Invalid(reason) => Error::InvalidRequest { reason },
-                }
-            })?;
+    ) -> Result<OutgoingRequest, SendError> {
+        let to = clerk_core::check_request(&parts.uri, self.limits.allow_insecure_http)?;
 
         let headers = Fields::new();
         for (name, value) in &parts.headers {
@@ -292,7 +287,7 @@ impl WasiTransport {
         request
             .set_method(&method(&parts.method))
             .map_err(|()| invalid("the host rejected the method"))?;
-        let scheme = if target.https {
+        let scheme = if to.is_https() {
             Scheme::Https
         } else {
             Scheme::Http
@@ -301,20 +296,24 @@ impl WasiTransport {
             .set_scheme(Some(&scheme))
             .map_err(|()| invalid("the host rejected the scheme"))?;
         request
-            .set_authority(Some(target.authority))
+            .set_authority(Some(to.authority()))
             .map_err(|()| invalid("the host rejected the authority"))?;
         request
-            .set_path_with_query(Some(target.path_and_query))
+            .set_path_with_query(Some(to.path_and_query()))
             .map_err(|()| invalid("the host rejected the path"))?;
         Ok(request)
     }
 
     /// The host-side timeouts. Each is a request: a host that declines one
     /// answers `Err`, and the guest's own deadline still holds.
-    fn options(&self) -> RequestOptions {
+    fn options(&self, attempt: Option<Duration>) -> RequestOptions {
         let options = RequestOptions::new();
-        let _ = options.set_connect_timeout(self.settings.connect_timeout.map(nanos));
-        if let Some(after) = self.settings.request_timeout {
+        let connect = match (self.limits.connect_timeout, attempt) {
+            (Some(c), Some(a)) => Some(c.min(a)),
+            (c, a) => c.or(a),
+        };
+        let _ = options.set_connect_timeout(connect.map(nanos));
+        if let Some(after) = attempt {
             let _ = options.set_first_byte_timeout(Some(nanos(after)));
             let _ = options.set_between_bytes_timeout(Some(nanos(after)));
         }
@@ -325,14 +324,14 @@ impl WasiTransport {
         &self,
         incoming: &IncomingResponse,
         deadline: Option<&Deadline>,
-    ) -> Result<HttpResponse, Error> {
-        let limit = self.settings.max_body_bytes;
-        let status = StatusCode::from_u16(incoming.status()).map_err(|_| Error::Stream {
-            message: "the host returned a status outside 100-999".to_owned(),
-        })?;
+    ) -> Result<HttpResponse, SendError> {
+        let limit = self.limits.max_body_bytes;
+        let status = StatusCode::from_u16(incoming.status())
+            .map_err(|_| stream("the host returned a status outside 100-999"))?;
 
         let mut response = http::Response::new(Bytes::new());
         *response.status_mut() = status;
+        let mut declared = None;
         {
             // A child of `incoming`: dropped at the end of this block.
             let fields = incoming.headers();
@@ -342,31 +341,28 @@ impl WasiTransport {
                     HeaderName::from_bytes(name.as_bytes()),
                     HeaderValue::from_bytes(&value),
                 ) else {
-                    return Err(Error::Stream {
-                        message: "the host returned a malformed response header".to_owned(),
-                    });
+                    return Err(stream("the host returned a malformed response header"));
                 };
-                if name == http::header::CONTENT_LENGTH
-                    && policy::declared_length(value.as_bytes()).is_some_and(|n| n > limit as u64)
-                {
-                    return Err(Error::BodyTooLarge { limit });
+                if name == http::header::CONTENT_LENGTH {
+                    declared = policy::declared_length(value.as_bytes());
                 }
                 headers.append(name, value);
             }
         }
+        let mut buffer = BodyBuffer::new(limit, declared)?;
 
         let body = incoming
             .consume()
             .map_err(|()| stream("the response body was already taken"))?;
-        let bytes = {
-            let stream = body
+        {
+            let input = body
                 .stream()
-                .map_err(|()| self::stream("the response body stream was already taken"))?;
-            read_capped(&stream, limit, deadline)?
-        };
+                .map_err(|()| stream("the response body stream was already taken"))?;
+            read_capped(&input, &mut buffer, deadline)?;
+        }
         // Trailers are not read; dropping the future releases them.
         drop(IncomingBody::finish(body));
-        *response.body_mut() = Bytes::from(bytes);
+        *response.body_mut() = buffer.finish();
         Ok(response)
     }
 }
@@ -387,23 +383,20 @@ impl Deadline {
 
     /// Blocks until `ready` is ready or the deadline passes; `Err` in the
     /// second case.
-    fn wait(&self, ready: &Pollable, phase: TimeoutPhase) -> Result<(), Error> {
+    fn wait(&self, ready: &Pollable) -> Result<(), SendError> {
         let timer = monotonic_clock::subscribe_instant(self.at);
         let woken = poll::poll(&[ready, &timer]);
         if woken.contains(&0) {
             Ok(())
         } else {
-            Err(Error::Timeout {
-                phase,
-                after: self.after,
-            })
+            Err(SendError::timeout(Some(self.after)))
         }
     }
 }
 
-fn wait(ready: &Pollable, deadline: Option<&Deadline>, phase: TimeoutPhase) -> Result<(), Error> {
+fn wait(ready: &Pollable, deadline: Option<&Deadline>) -> Result<(), SendError> {
     match deadline {
-        Some(deadline) => deadline.wait(ready, phase),
+        Some(deadline) => deadline.wait(ready),
         None => {
             ready.block();
             Ok(())
@@ -411,60 +404,79 @@ fn wait(ready: &Pollable, deadline: Option<&Deadline>, phase: TimeoutPhase) -> R
     }
 }
 
-fn write_body(outgoing_body: OutgoingBody, body: &[u8]) -> Result<(), Error> {
+/// Writes the request body under the deadline: as much as the stream
+/// takes (`check-write`), waiting on its pollable in between, then flushes.
+/// A peer that stops reading holds the call only until the deadline.
+fn write_body(
+    outgoing_body: OutgoingBody,
+    body: &[u8],
+    deadline: Option<&Deadline>,
+) -> Result<(), SendError> {
     {
         // A child of `outgoing_body`: dropped before `finish`.
-        let stream = outgoing_body
+        let out = outgoing_body
             .write()
             .map_err(|()| invalid("the host gave no request body stream"))?;
-        for chunk in body.chunks(WRITE_CHUNK) {
-            stream
-                .blocking_write_and_flush(chunk)
-                .map_err(stream_error)?;
+        let mut rest = body;
+        while !rest.is_empty() {
+            let room = writable(&out, deadline)?;
+            let n = rest.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+            out.write(&rest[..n]).map_err(stream_error)?;
+            rest = &rest[n..];
+        }
+        out.flush().map_err(stream_error)?;
+        // The flush is done once the stream can take writes again.
+        writable(&out, deadline)?;
+    }
+    OutgoingBody::finish(outgoing_body, None).map_err(host_error)?;
+    Ok(())
+}
+
+/// How many bytes `out` takes now, waiting (under the deadline) until that
+/// is at least one.
+fn writable(out: &OutputStream, deadline: Option<&Deadline>) -> Result<u64, SendError> {
+    loop {
+        match out.check_write().map_err(stream_error)? {
+            0 => wait(&out.subscribe(), deadline)?,
+            room => return Ok(room),
         }
     }
-    OutgoingBody::finish(outgoing_body, None)?;
-    Ok(())
 }
 
 fn wait_for_response(
     future: &FutureIncomingResponse,
     deadline: Option<&Deadline>,
-) -> Result<IncomingResponse, Error> {
+) -> Result<IncomingResponse, SendError> {
     loop {
         match future.get() {
             Some(Ok(Ok(response))) => return Ok(response),
-            Some(Ok(Err(code))) => return Err(code.into()),
+            Some(Ok(Err(code))) => return Err(host_error(code)),
             Some(Err(())) => return Err(stream("the response was already taken")),
             None => {
                 let ready = future.subscribe();
-                wait(&ready, deadline, TimeoutPhase::ResponseHead)?;
+                wait(&ready, deadline)?;
             }
         }
     }
 }
 
 fn read_capped(
-    stream: &InputStream,
-    limit: usize,
+    input: &InputStream,
+    buffer: &mut BodyBuffer,
     deadline: Option<&Deadline>,
-) -> Result<Vec<u8>, Error> {
-    let mut bytes = Vec::new();
+) -> Result<(), SendError> {
     loop {
         // One byte past the cap is enough to know it is exceeded.
-        let room = (limit - bytes.len()) as u64 + 1;
-        match stream.read(room.min(READ_CHUNK)) {
+        let room = u64::try_from(buffer.room())
+            .unwrap_or(u64::MAX)
+            .saturating_add(1);
+        match input.read(room.min(READ_CHUNK)) {
             Ok(chunk) if chunk.is_empty() => {
-                let ready = stream.subscribe();
-                wait(&ready, deadline, TimeoutPhase::Body)?;
+                let ready = input.subscribe();
+                wait(&ready, deadline)?;
             }
-            Ok(chunk) => {
-                if chunk.len() > limit - bytes.len() {
-                    return Err(Error::BodyTooLarge { limit });
-                }
-                bytes.extend_from_slice(&chunk);
-            }
-            Err(StreamError::Closed) => return Ok(bytes),
+            Ok(chunk) => buffer.push(Bytes::from(chunk))?,
+            Err(StreamError::Closed) => return Ok(()),
             Err(StreamError::LastOperationFailed(e)) => return Err(io_error(&e)),
         }
     }
@@ -485,7 +497,7 @@ fn method(method: &http::Method) -> Method {
     }
 }
 
-fn stream_error(e: StreamError) -> Error {
+fn stream_error(e: StreamError) -> SendError {
     match e {
         StreamError::Closed => stream("the request body stream was closed by the host"),
         StreamError::LastOperationFailed(e) => io_error(&e),
@@ -493,21 +505,13 @@ fn stream_error(e: StreamError) -> Error {
 }
 
 /// A stream failure: the `wasi:http` code when the host attached one.
-fn io_error(e: &IoError) -> Error {
+fn io_error(e: &IoError) -> SendError {
     match wasi_http::http_error_code(e) {
-        Some(code) => Error::Host { code },
-        None => Error::Stream {
-            message: e.to_debug_string(),
-        },
+        Some(code) => host_error(code),
+        None => stream(e.to_debug_string()),
     }
 }
 
-fn invalid(reason: &'static str) -> Error {
-    Error::InvalidRequest { reason }
-}
-
-fn stream(message: &str) -> Error {
-    Error::Stream {
-        message: message.to_owned(),
-    }
+fn invalid(reason: &'static str) -> SendError {
+    SendError::invalid_request(reason)
 }

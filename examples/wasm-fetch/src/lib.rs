@@ -8,8 +8,9 @@
 //!   `CLERK_API_URL` when set (a mock), `https://api.clerk.com/v1` otherwise.
 //! - **Node, Deno, Bun, a browser web worker**: [`create_sign_in_token`] and
 //!   [`revoke_sign_in_token`], called from JavaScript with an options object
-//!   `{ secretKey, apiUrl?, timeoutMs?, maxBodyBytes?, maxRetries?,
-//!   dangerouslyAllowBrowserWindow? }`.
+//!   `{ secretKey, apiUrl?, timeoutMs?, callTimeoutMs?, maxBodyBytes?,
+//!   maxRetries?, dangerouslyAllowBrowserWindow? }` (`timeoutMs` and
+//!   `callTimeoutMs` take `null` for no deadline).
 //!
 //! `examples/wasm-fetch/README.md` shows how to build it and host it;
 //! `crates/clerk-fetch/tests/run-hosts.sh` runs it in Node, workerd and
@@ -17,13 +18,15 @@
 //!
 //! Errors reach JavaScript as `Error` objects whose message is the client's
 //! (secret-free) description, with `kind` (`"api"`, `"transport"`, ...),
-//! `transportKind` (from [`clerk_fetch::Error::kind`]), `status` and `code`
-//! when they apply.
+//! `transportKind` (the transport error's kind, `clerk_core::TransportErrorKind::as_str`),
+//! `status` and `code` when they apply.
 #![forbid(unsafe_code)]
 
 use std::time::Duration;
 
-use clerk_core::{Client, CreateSignInTokenRequest, Error, RetryPolicy, SecretKey, SignInToken};
+use clerk_core::{
+    Client, CreateSignInTokenRequest, Error, RetryPolicy, Revocation, SecretKey, SignInToken,
+};
 use clerk_fetch::{FetchTransport, SetTimeoutTimer};
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
@@ -45,7 +48,8 @@ static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_all
 struct Options {
     secret_key: Option<String>,
     api_url: Option<String>,
-    timeout_ms: Option<f64>,
+    timeout_ms: Option<Option<f64>>,
+    call_timeout_ms: Option<Option<f64>>,
     max_body_bytes: Option<f64>,
     max_retries: Option<f64>,
     allow_browser_window: bool,
@@ -53,6 +57,20 @@ struct Options {
 
 fn field(object: &JsValue, name: &str) -> JsValue {
     Reflect::get(object, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// A deadline option: absent (`None`: the default), `null` (`Some(None)`:
+/// no deadline), or milliseconds.
+fn millis_or_null(value: &JsValue) -> Option<Option<f64>> {
+    if value.is_null() {
+        Some(None)
+    } else {
+        value.as_f64().filter(|ms| *ms >= 0.0).map(Some)
+    }
+}
+
+fn duration(ms: Option<f64>) -> Option<Duration> {
+    ms.map(|ms| Duration::from_millis(ms as u64))
 }
 
 impl Options {
@@ -65,7 +83,8 @@ impl Options {
                 .as_string()
                 .or_else(|| field(object, "CLERK_API_URL").as_string())
                 .filter(|url| !url.is_empty()),
-            timeout_ms: field(object, "timeoutMs").as_f64(),
+            timeout_ms: millis_or_null(&field(object, "timeoutMs")),
+            call_timeout_ms: millis_or_null(&field(object, "callTimeoutMs")),
             max_body_bytes: field(object, "maxBodyBytes").as_f64(),
             max_retries: field(object, "maxRetries").as_f64(),
             allow_browser_window: field(object, "dangerouslyAllowBrowserWindow")
@@ -81,8 +100,8 @@ impl Options {
             .ok_or_else(|| error("config", "no secretKey (or CLERK_SECRET_KEY) was given"))?;
         let key = SecretKey::new(key).map_err(|e| error("config", &e.to_string()))?;
         let mut transport = FetchTransport::builder();
-        if let Some(ms) = self.timeout_ms.filter(|ms| *ms >= 0.0) {
-            transport = transport.request_timeout(Duration::from_millis(ms as u64));
+        if let Some(ms) = self.timeout_ms {
+            transport = transport.request_timeout(duration(ms));
         }
         if let Some(bytes) = self.max_body_bytes.filter(|b| *b >= 0.0) {
             transport = transport.max_body_bytes(bytes as usize);
@@ -94,6 +113,9 @@ impl Options {
         if let Some(url) = &self.api_url {
             builder = builder.base_url(url.clone());
         }
+        if let Some(ms) = self.call_timeout_ms {
+            builder = builder.call_timeout(duration(ms));
+        }
         if let Some(retries) = self.max_retries.filter(|r| *r >= 0.0) {
             builder = builder.retry_policy(
                 RetryPolicy::default()
@@ -101,9 +123,12 @@ impl Options {
                     .with_initial_backoff(Duration::from_millis(50)),
             );
         }
+        let transport = transport
+            .build()
+            .map_err(|e| error("config", &e.to_string()))?;
         builder
             .timer(SetTimeoutTimer)
-            .build(transport.build())
+            .build(transport)
             .map_err(|e| error("config", &e.to_string()))
     }
 }
@@ -132,7 +157,8 @@ fn message(err: &Error<clerk_fetch::Error>) -> String {
 /// holds the key, the token or the url), and what kind of failure it was.
 fn client_error(err: &Error<clerk_fetch::Error>) -> JsValue {
     let (kind, transport) = match err {
-        Error::Transport(t) => ("transport", Some(t.get_ref().kind())),
+        Error::Transport(t) => ("transport", Some(t.kind().as_str())),
+        Error::CallTimeout(_) => ("call_timeout", None),
         Error::Api(_) => ("api", None),
         Error::UnexpectedResponse(_) => ("unexpected_response", None),
         Error::Decode(_) => ("decode", None),
@@ -152,6 +178,26 @@ fn client_error(err: &Error<clerk_fetch::Error>) -> JsValue {
         }
     }
     value
+}
+
+/// What a revoke achieved, for JavaScript: the token, or `{ id, status:
+/// "revoked", userId: null, url: null, byEarlierAttempt: true }` when an
+/// earlier attempt of the call revoked it and its answer was lost.
+fn revocation_object(revocation: &Revocation) -> JsValue {
+    if let Some(token) = revocation.sign_in_token() {
+        return token_object(token);
+    }
+    let object = Object::new();
+    for (name, value) in [
+        ("id", JsValue::from_str(revocation.sign_in_token_id())),
+        ("status", JsValue::from_str("revoked")),
+        ("userId", JsValue::NULL),
+        ("url", JsValue::NULL),
+        ("byEarlierAttempt", JsValue::TRUE),
+    ] {
+        let _ = Reflect::set(&object, &name.into(), &value);
+    }
+    object.into()
 }
 
 /// `{ id, status, userId, url }` for JavaScript (url `null` after revoke).
@@ -189,11 +235,11 @@ pub async fn create_sign_in_token(options: JsValue, user_id: String) -> Result<J
 #[wasm_bindgen(js_name = revokeSignInToken)]
 pub async fn revoke_sign_in_token(options: JsValue, id: String) -> Result<JsValue, JsValue> {
     let client = Options::read(&options).client()?;
-    let token = client
+    let revocation = client
         .revoke_sign_in_token(&id)
         .await
         .map_err(|e| client_error(&e))?;
-    Ok(token_object(&token))
+    Ok(revocation_object(&revocation))
 }
 
 /// A plain-text response.
@@ -264,7 +310,10 @@ pub async fn handle_fetch(request: Request, env: JsValue) -> Result<Response, Js
                 return text(400, "missing ?id=");
             };
             match client.revoke_sign_in_token(&id).await {
-                Ok(token) => text(200, &format!("{} {}", token.id, token.status.as_str())),
+                Ok(revoked) => text(
+                    200,
+                    &format!("{} {}", revoked.sign_in_token_id(), revoked.status()),
+                ),
                 Err(e) => failure(&e),
             }
         }

@@ -325,7 +325,7 @@ fn a_body_over_the_cap_is_no_valid_answer() {
     )
     .expect(3);
     assert!(
-        out.error_line().contains("exceeds the limit"),
+        out.error_line().contains("larger than the"),
         "{}",
         out.stderr
     );

@@ -188,16 +188,8 @@ async fn plain_http_to_a_public_host_never_reaches_the_proxy() {
         .send(request("http://api.clerk.com/v1/sign_in_tokens"))
         .await
         .expect_err("refused");
-    assert!(
-        matches!(
-            err,
-            Error::Proxy {
-                failure: ProxyFailure::CleartextOrigin,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_eq!(failure(&err), ProxyFailure::CleartextOrigin, "{err:?}");
+    assert_eq!(err.kind(), clerk_core::TransportErrorKind::InsecureScheme);
     assert!(err.is_request_not_sent());
     assert!(err.is_permanent());
     assert_no_secret(&err);
@@ -252,9 +244,9 @@ async fn through_refusing(behaviour: Behaviour, scheme: &str) -> (Error, Proxy) 
 }
 
 fn failure(err: &Error) -> ProxyFailure {
-    match err {
-        Error::Proxy { failure, .. } => *failure,
-        other => panic!("expected a proxy error, got {other:?}"),
+    match err.find::<clerk_hyper::ProxyError>() {
+        Some(proxy) => proxy.failure(),
+        None => panic!("expected a proxy error, got {err:?}"),
     }
 }
 
@@ -263,7 +255,7 @@ async fn connect_answered_with_407_is_authentication_required() {
     let (err, proxy) = through_refusing(Behaviour::Status(407), "https").await;
     assert_eq!(failure(&err), ProxyFailure::AuthenticationRequired);
     assert!(err.is_permanent());
-    assert_eq!(err.kind_str(), "proxy_auth_required");
+    assert_eq!(err.kind().as_str(), "proxy_rejected");
     assert!(err.to_string().contains("407"), "{err}");
     assert_eq!(proxy.heads().len(), 1);
 }

@@ -140,6 +140,21 @@ pub fn of_response_error<E>(error: &Error<E>) -> Option<Outcome> {
     })
 }
 
+/// What the table calls a transport's [`SendError`](clerk_core::SendError):
+/// every adapter returns one, so one reading serves them all.
+pub fn of_send_error(error: &clerk_core::SendError) -> Outcome {
+    use clerk_core::TransportErrorKind as K;
+    match error.kind() {
+        K::Timeout | K::ConnectTimeout => Outcome::Timeout,
+        K::BodyTooLarge => Outcome::BodyTooLarge,
+        K::Protocol => Outcome::Protocol,
+        K::Io => Outcome::Io,
+        K::Connect => Outcome::Connect,
+        K::Tls | K::Certificate => Outcome::Tls(cert_problem(error)),
+        _ => Outcome::Other(format!("{} ({})", error, error.kind())),
+    }
+}
+
 /// The certificate problem somewhere below `error`, if rustls reported one.
 pub fn cert_problem(error: &(dyn StdError + 'static)) -> Option<Cert> {
     use rustls::CertificateError as C;
