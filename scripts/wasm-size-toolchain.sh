@@ -18,7 +18,10 @@ wasm_size_toolchain() {
     toolchain="$(rustc --version) (stable path: profile only)"
     return
   fi
-  local nightly=${CLERK_WASM_NIGHTLY:-nightly}
+  # Pinned: the size figures in BENCHMARKS.md are reproducible with it, and
+  # it is a nightly whose wasm32-wasip2 standard library the registries serve
+  # (the 2026-05-20 one they have not).
+  local nightly=${CLERK_WASM_NIGHTLY:-nightly-2026-05-21}
   command -v rustup >/dev/null || {
     echo "size.sh: the nightly build needs rustup (or set CLERK_WASM_STABLE=1)" >&2
     exit 1

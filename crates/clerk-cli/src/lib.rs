@@ -27,17 +27,18 @@
 //! |---|---|
 //! | `clerk_core::Error::Api` (Clerk's error body, any status) | 1 |
 //! | `clerk_core::Error::InvalidInput`, a missing or malformed `CLERK_SECRET_KEY`, a bad flag | 2 |
-//! | `clerk_hyper::Error::InsecureScheme`, `InvalidRequest` (refused before connecting) | 2 |
-//! | `clerk_hyper::Error::Proxy` with `Misconfigured` or `CleartextOrigin` (refused before connecting) | 2 |
+//! | a transport error of kind `InsecureScheme` or `InvalidRequest` (refused before connecting) | 2 |
+//! | a proxy that is `Misconfigured`, or `CleartextOrigin` (refused before connecting) | 2 |
 //! | an unreadable `--ca-cert` or `SSL_CERT_FILE`, or one that holds no usable certificate | 2 |
-//! | `clerk_hyper::Error::Proxy` otherwise (unreachable, 407, 502, closed tunnel) | 3 |
-//! | `clerk_hyper::Error::Timeout` (connect or request), `Connect`, `Tls`, `BodyTooLarge`, `Io`, `Protocol` | 3 |
+//! | any other proxy failure (unreachable, 407, 502, closed tunnel) | 3 |
+//! | any other transport error kind (`ConnectTimeout`, `Timeout`, `Connect`, `Tls`, `Certificate`, `BodyTooLarge`, `Io`, `Protocol`) | 3 |
+//! | `clerk_core::Error::CallTimeout` (the 30 s whole-call deadline) | 3 |
 //! | `clerk_core::Error::UnexpectedResponse` (an answer without a Clerk error body, such as a proxy's HTML 502) | 3 |
 //! | `clerk_core::Error::Decode` (a success whose body does not fit the schema) | 3 |
 //!
-//! A request refused before connecting is not retried: clerk-hyper marks
-//! such failures (and refused certificates) permanent, and clerk-core's retry
-//! policy does not retry permanent failures.
+//! A request refused before connecting is not retried: clerk-core's table of
+//! transport error kinds marks such failures (and refused certificates)
+//! permanent, and its retry policy does not retry permanent failures.
 #![deny(missing_docs)]
 
 mod cli;

@@ -35,6 +35,39 @@
 //! retries; [`BlockingClient`] does the same over a [`BlockingHttpTransport`].
 //! See the [`transport`](HttpTransport) docs for what a transport owns.
 //!
+//! ## The transport contract
+//!
+//! What every transport keeps, written here once; each adapter crate
+//! (clerk-hyper, clerk-reqwest, clerk-fetch, clerk-wasi) keeps it with its
+//! own stack's means and declares no limit, rule or table of its own:
+//!
+//! - **The limits** ([`TransportLimits`]): a connect deadline
+//!   ([`DEFAULT_CONNECT_TIMEOUT`], 5 s), a deadline on each attempt
+//!   ([`DEFAULT_REQUEST_TIMEOUT`], 10 s), a body cap
+//!   ([`DEFAULT_MAX_BODY_BYTES`], 1 MiB) read into a [`BodyBuffer`].
+//! - **The whole-call deadline** ([`ClientBuilder::call_timeout`],
+//!   [`DEFAULT_CALL_TIMEOUT`], 30 s): the client hands each attempt what is
+//!   left of it ([`CallDeadline`], which
+//!   [`TransportLimits::attempt_timeout`] reads), does not start a wait that
+//!   would outlast it, and reports an attempt cut short as
+//!   [`Error::CallTimeout`].
+//! - **The cleartext rule** ([`check_request`], [`Destination::check_stream`]):
+//!   plain `http` only to a loopback host unless `allow_insecure_http(true)`,
+//!   and `https` only over a stream that is TLS, both checked before a byte
+//!   is written.
+//! - **What a failure means** ([`TransportErrorKind`]): one table says which
+//!   kinds were not sent, which are timeouts and which are permanent; every
+//!   adapter returns a [`SendError`] whose kind it picked.
+//! - **The platform's clock and entropy** ([`Timer::now`],
+//!   [`Timer::random_seed`]): the whole-call deadline reads the clock, and
+//!   the retry jitter is seeded from the entropy, so that clients that failed
+//!   together do not come back together; a `Retry-After` gets a random extra
+//!   too ([`RetryPolicy::with_retry_after_jitter`]).
+//!
+//! The workspace's conformance suite (one table of cases,
+//! `crates/clerk-test-support/conformance/cases.json`) proves it for every
+//! transport, in Rust, inside Node, Deno and Bun, and inside wasmtime.
+//!
 //! ## Secrets
 //!
 //! The secret key ([`SecretKey`]), the sign-in token and its url

@@ -26,9 +26,9 @@
 //! - **`fetch`**, looked up on `globalThis` at each call (never on `window`,
 //!   which Workers and Node lack) and called with the global object as
 //!   `this`, which workerd insists on.
-//! - **clerk-core's transport contract**, kept with the host's means (it is
-//!   written once in clerk-core, and the workspace's conformance suite runs
-//!   its cases in Node, Deno and Bun): a deadline on each attempt
+//! - **[clerk-core's transport contract](clerk_core#the-transport-contract)**,
+//!   kept with the host's means (it is written once in clerk-core, and the
+//!   workspace's conformance suite runs its cases in Node, Deno and Bun): a deadline on each attempt
 //!   ([`Builder::request_timeout`], 10 s by default, or what is left of the
 //!   client's whole-call deadline): an `AbortSignal` aborts the request,
 //!   body included (kind `Timeout`). Every request has its `AbortController`,

@@ -40,28 +40,12 @@ step() {
 die() { printf 'run-hosts.sh: %s\n' "$*" >&2; exit 1; }
 
 step "tools"
-command -v node >/dev/null || die "node (18 or later) is not installed"
-rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown ||
-  rustup target add wasm32-unknown-unknown
-# The CLI must be the exact version of the wasm-bindgen crate in Cargo.lock.
-wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3 }' Cargo.lock)
-[ -n "$wb_version" ] || die "no wasm-bindgen in Cargo.lock"
-if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb_version" ]; then
-  echo "installing wasm-bindgen-cli $wb_version (several minutes)"
-  # Without --locked: with it the install fails on a webpki-roots pin.
-  cargo install -q wasm-bindgen-cli --version "$wb_version"
-fi
-wasm-bindgen --version
-# Versions pinned by package-lock.json; Debian's binaryen is too old. The
-# lock file's copy in node_modules says what is installed: a changed lock
-# file installs again.
-if ! cmp -s "$HOSTS_DIR/package-lock.json" "$HOSTS_DIR/node_modules/.installed-package-lock.json"; then
-  (cd "$HOSTS_DIR" && npm ci --no-audit --no-fund &&
-    cp package-lock.json node_modules/.installed-package-lock.json)
-fi
-WORKERD=$ROOT/$HOSTS_DIR/node_modules/.bin/workerd
+# shellcheck source=scripts/host-tools.sh
+source scripts/host-tools.sh
+ensure_wasm_bindgen
+ensure_fetch_hosts
 "$WORKERD" --version
-"$ROOT/$HOSTS_DIR/node_modules/.bin/wasm-opt" --version
+"$WASM_OPT" --version
 case " $HOSTS " in
   *" chromium "*)
     if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then

@@ -42,9 +42,10 @@
 //!   [`Builder::allow_insecure_http`]; `https` only over a stream that is
 //!   TLS. A refusal comes *before* a connection is opened or a byte written,
 //!   so the secret key cannot leave in cleartext by accident. The contract is
-//!   written once, in clerk-core; the workspace's conformance suite proves it
-//!   for this transport (pooled, and on smol without tokio) as for every
-//!   other.
+//!   written once, in clerk-core ([the transport
+//!   contract](clerk_core#the-transport-contract)); the workspace's
+//!   conformance suite proves it for this transport (pooled, and on smol
+//!   without tokio) as for every other.
 //! - **No redirects**: a `3xx` comes back as a response, never followed, so
 //!   `Authorization` is never replayed to another host. clerk-core decides
 //!   what a redirect means.

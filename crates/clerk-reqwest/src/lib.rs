@@ -19,9 +19,9 @@
 //! ## What it owns
 //!
 //! Whatever client it wraps, [`ReqwestTransport`] (and, with feature
-//! `blocking`, [`ReqwestBlockingTransport`]) keeps clerk-core's transport
-//! contract, written once in clerk-core and proven for this transport by the
-//! workspace's conformance suite, as far as reqwest lets it:
+//! `blocking`, [`ReqwestBlockingTransport`]) keeps [clerk-core's transport
+//! contract](clerk_core#the-transport-contract), written once in clerk-core
+//! and proven for this transport by the workspace's conformance suite:
 //!
 //! - **the limits** ([`clerk_core::TransportLimits`]): a deadline on each
 //!   attempt, connecting to the last body byte (default 10 s, shortened to

@@ -2,6 +2,8 @@
 //! exists so that the suites share one copy of their servers and sentinels
 //! instead of including each other's files.
 //!
+//! - [`conformance`]: the transport contract's case table, its servers,
+//!   judge and matrix, run by every transport;
 //! - [`hostile`]: servers on loopback that misbehave on purpose, and the
 //!   table of cases every client (async over hyper, blocking, the CLI,
 //!   reqwest) is judged by;
@@ -24,6 +26,7 @@
 
 pub mod certs;
 pub mod cli;
+pub mod conformance;
 pub mod e2e;
 pub mod hostile;
 #[cfg(feature = "hyper")]

@@ -32,8 +32,9 @@
 //!   codes and its own deadline. Its errors are clerk-core's `SendError`
 //!   (re-exported as `Error`, every adapter's error type), with the code as
 //!   their source (`HostError`). The limits, the cleartext rule and the body
-//!   cap are clerk-core's transport contract, written once there and run by
-//!   the workspace's conformance suite inside wasmtime.
+//!   cap are [clerk-core's transport
+//!   contract](clerk_core#the-transport-contract), written once there and
+//!   run by the workspace's conformance suite inside wasmtime.
 //! - `WasiTimer`, a `BlockingTimer` on the monotonic clock, so retries back
 //!   off and honour `Retry-After` inside the component; it is the client's
 //!   clock and (through `wasi:random`) its entropy too.

@@ -26,7 +26,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 
 HERE=crates/clerk-wasi/tests
 TOOLS=${CLERK_WASI_TOOLS:-target/wasi-hosts}
-WASMTIME_PY_VERSION=50.0.1
 JCO_VERSION=1.35.0
 SHIM_VERSION=0.26.1
 COMPONENT=target/wasi-size/host_check.opt.stripped.wasm
@@ -44,17 +43,11 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 20 ] || die "node $node_major is too old: jco's shim needs 20 or later"
 
 step "tools (install only what is missing)"
-if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx wasm32-wasip2; then
-    timeout 300 rustup target add wasm32-wasip2
-fi
-mkdir -p "$TOOLS"
+# shellcheck source=scripts/host-tools.sh
+source scripts/host-tools.sh
+ensure_wasmtime_py "$TOOLS"
 TOOLS=$(cd "$TOOLS" && pwd) # absolute: node and cargo's runner resolve it elsewhere
-PY="$TOOLS/venv/bin/python"
-if ! "$PY" -c "import importlib.metadata as m, sys; sys.exit(m.version('wasmtime') != '$WASMTIME_PY_VERSION')" 2>/dev/null; then
-    timeout 300 python3 -m venv "$TOOLS/venv"
-    timeout 600 "$PY" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "wasmtime==$WASMTIME_PY_VERSION"
-fi
-echo "wasmtime (Python) $("$PY" -c "import importlib.metadata as m; print(m.version('wasmtime'))")"
+PY=$WASI_PY
 have_npm() { # package version
     [ "$(node -p "try { require('$TOOLS/node_modules/$1/package.json').version } catch { '' }")" = "$2" ]
 }

@@ -124,7 +124,7 @@ test("a page refuses without the opt-in; a web worker mints and revokes", async 
   // The page: refused before anything was sent, with a clear, typed error.
   assert.equal(result.refused.ok, false, JSON.stringify(result.refused));
   assert.equal(result.refused.kind, "transport");
-  assert.equal(result.refused.transportKind, "browser_window");
+  assert.equal(result.refused.transportKind, "refused");
   assert.match(result.refused.message, /browser window/);
   assert.match(result.refused.message, /dangerously_allow_browser_window/);
   assert.ok(!result.refused.message.includes("SENTINEL"));
