@@ -1,6 +1,6 @@
 //! The body cap: one accumulator every transport reads a response into.
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 use crate::send_error::SendError;
 
@@ -32,8 +32,9 @@ pub struct BodyBuffer {
     limit: usize,
     /// A lone chunk, kept as it came.
     first: Option<Bytes>,
-    /// Everything, once a second chunk arrived.
-    rest: BytesMut,
+    /// Everything, once a second chunk arrived (a `Vec`, not a `BytesMut`:
+    /// one growth path less in every WebAssembly module).
+    rest: Vec<u8>,
 }
 
 /// The most reserved up front for a declared length: a lying
@@ -58,7 +59,7 @@ impl BodyBuffer {
         Ok(Self {
             limit,
             first: None,
-            rest: BytesMut::with_capacity(reserve),
+            rest: Vec::with_capacity(reserve),
         })
     }
 
@@ -148,7 +149,7 @@ impl BodyBuffer {
     pub fn finish(self) -> Bytes {
         match self.first {
             Some(only) => only,
-            None => self.rest.freeze(),
+            None => Bytes::from(self.rest),
         }
     }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::config::{Config, ConfigBuilder};
 use crate::error::{CallTimeout, Error, InvalidInput, TransportFailure};
-use crate::limits::{CallDeadline, DEFAULT_CALL_TIMEOUT};
+use crate::limits::DEFAULT_CALL_TIMEOUT;
 use crate::model::{ApiResponse, CreateSignInTokenRequest, Revocation, SignInToken};
 use crate::retry::{Jitter, Operation, RetryDecision, RetryPolicy};
 use crate::secret::SecretKey;
@@ -320,12 +320,11 @@ impl<T: HttpTransport, S: Timer> Client<T, S> {
     ) -> Result<ApiResponse<SignInToken>, Error<T::Error>> {
         let call = trace::Call::start(operation);
         let mut state = CallState::new(self.timer.now());
-        let has_clock = state.started.is_some();
         let run = async {
             loop {
-                let mut request = build()?;
-                self.core.stamp(&mut request, &state, self.timer.now());
-                let sent = self.transport.send(request).await;
+                let request = build()?;
+                let remaining = self.core.remaining(&state, self.timer.now());
+                let sent = self.transport.send_within(request, remaining).await;
                 state.attempts += 1;
                 match self
                     .core
@@ -339,40 +338,10 @@ impl<T: HttpTransport, S: Timer> Client<T, S> {
                 }
             }
         };
-        let result = match self.core.call_timeout {
-            // Without a clock the client cannot hand each attempt what is
-            // left of the call, nor weigh a wait against it: the whole call
-            // races one sleep instead.
-            Some(budget) if !has_clock && self.timer.can_sleep() => {
-                let raced = call.instrument(within(self.timer.sleep(budget), run)).await;
-                raced.unwrap_or_else(|| {
-                    Err(Error::CallTimeout(Box::new(CallTimeout::new(
-                        budget,
-                        state.attempts + 1,
-                    ))))
-                })
-            }
-            _ => call.instrument(run).await,
-        };
+        let result = call.instrument(run).await;
         call.finish(state.attempts, self.core.secret(), &result);
         result
     }
-}
-
-/// `fut`, unless `deadline` completes first (`None`).
-async fn within<F: std::future::Future>(
-    deadline: impl std::future::Future<Output = ()>,
-    fut: F,
-) -> Option<F::Output> {
-    let mut fut = std::pin::pin!(fut);
-    let mut deadline = std::pin::pin!(deadline);
-    std::future::poll_fn(|cx| {
-        if let std::task::Poll::Ready(out) = fut.as_mut().poll(cx) {
-            return std::task::Poll::Ready(Some(out));
-        }
-        deadline.as_mut().poll(cx).map(|()| None)
-    })
-    .await
 }
 
 /// The one-line revoke's answer: a retry that found the token revoked by an
@@ -458,16 +427,14 @@ impl Core {
         self.config.secret_key().expose_secret()
     }
 
-    /// Hands the attempt what is left of the call's deadline (the whole of
-    /// it when there is no clock), for the transport to end the attempt by
-    /// then.
-    fn stamp(&self, request: &mut HttpRequest, state: &CallState, now: Option<Duration>) {
-        if let Some(budget) = self.call_timeout {
-            let spent = state.elapsed(now).unwrap_or(Duration::ZERO);
-            request
-                .extensions_mut()
-                .insert(CallDeadline::new(budget.saturating_sub(spent)));
-        }
+    /// What is left of the call's deadline for the next attempt, for the
+    /// transport to end the attempt by then. Without a clock (a timer whose
+    /// `now` is `None`) every attempt is handed the whole of it: each
+    /// attempt is bound, and the retry policy bounds how many there are.
+    fn remaining(&self, state: &CallState, now: Option<Duration>) -> Option<Duration> {
+        let budget = self.call_timeout?;
+        let spent = state.elapsed(now).unwrap_or(Duration::ZERO);
+        Some(budget.saturating_sub(spent))
     }
 
     fn next<E: TransportError>(
@@ -656,10 +623,11 @@ impl<S> ClientBuilder<S> {
     /// them (default [`DEFAULT_CALL_TIMEOUT`], 30 s; `None` for none, when
     /// each attempt's own deadline and the retry policy are bound enough).
     ///
-    /// Each attempt is handed what is left of it ([`CallDeadline`]), and
-    /// every transport ends the attempt by then; a wait that would end past
-    /// it is not started, and the last error is returned instead. An attempt
-    /// cut short by it fails with [`Error::CallTimeout`].
+    /// Each attempt is handed what is left of it
+    /// ([`HttpTransport::send_within`]), and every adapter's transport ends
+    /// the attempt by then; a wait that would end past it is not started,
+    /// and the last error is returned instead. An attempt cut short by it
+    /// fails with [`Error::CallTimeout`].
     ///
     /// ```
     /// use std::time::Duration;
@@ -961,9 +929,9 @@ impl<T: BlockingHttpTransport, B: BlockingTimer> BlockingClient<T, B> {
         let mut state = CallState::new(self.timer.now());
         let result = call.in_scope(|| {
             loop {
-                let mut request = build()?;
-                self.core.stamp(&mut request, &state, self.timer.now());
-                let sent = self.transport.send(request);
+                let request = build()?;
+                let remaining = self.core.remaining(&state, self.timer.now());
+                let sent = self.transport.send_within(request, remaining);
                 state.attempts += 1;
                 match self
                     .core

@@ -723,13 +723,16 @@ impl ApiError {
     /// Whether this is Clerk's "cannot be revoked because its status is
     /// revoked" answer.
     pub(crate) fn says_already_revoked(&self) -> bool {
+        const SAYS: &[u8] = b"status is revoked";
+        let says = |text: &str| {
+            text.as_bytes()
+                .windows(SAYS.len())
+                .any(|w| w.eq_ignore_ascii_case(SAYS))
+        };
         self.status == StatusCode::BAD_REQUEST
             && self.errors.iter().any(|e| {
                 e.code == "sign_in_token_cannot_be_revoked_code"
-                    && [e.long_message.as_deref(), Some(e.message.as_str())]
-                        .into_iter()
-                        .flatten()
-                        .any(|text| text.to_ascii_lowercase().contains("status is revoked"))
+                    && (e.long_message.as_deref().is_some_and(says) || says(&e.message))
             })
     }
 }
@@ -940,12 +943,36 @@ impl fmt::Display for DisplayStatus {
 /// assert_eq!(err.invalid_input().unwrap().field(), "base_url");
 /// assert!(err.source().is_some());
 /// ```
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
+#[derive(Debug)]
 pub struct BuildError {
     message: Cow<'static, str>,
-    #[source]
-    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    source: BuildSource,
+}
+
+/// Why a build failed, underneath. The refused setting is kept as it is,
+/// not boxed: a component that only prints the error then carries no
+/// `Debug` code for it.
+#[derive(Debug)]
+enum BuildSource {
+    None,
+    Settings(InvalidInput),
+    Other(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for BuildError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.source {
+            BuildSource::None => None,
+            BuildSource::Settings(e) => Some(e),
+            BuildSource::Other(e) => Some(&**e),
+        }
+    }
 }
 
 impl BuildError {
@@ -958,7 +985,7 @@ impl BuildError {
     pub fn new(message: impl Into<Cow<'static, str>>) -> Self {
         Self {
             message: message.into(),
-            source: None,
+            source: BuildSource::None,
         }
     }
 
@@ -973,7 +1000,7 @@ impl BuildError {
         mut self,
         source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Self {
-        self.source = Some(source.into());
+        self.source = BuildSource::Other(source.into());
         self
     }
 
@@ -981,12 +1008,18 @@ impl BuildError {
     ///
     /// See [`BuildError`] for an example.
     pub fn invalid_input(&self) -> Option<&InvalidInput> {
-        self.source.as_deref()?.downcast_ref()
+        match &self.source {
+            BuildSource::Settings(e) => Some(e),
+            _ => None,
+        }
     }
 }
 
 impl From<InvalidInput> for BuildError {
     fn from(e: InvalidInput) -> Self {
-        Self::new("the client's settings are invalid").with_source(e)
+        Self {
+            message: Cow::Borrowed("the client's settings are invalid"),
+            source: BuildSource::Settings(e),
+        }
     }
 }

@@ -47,9 +47,9 @@
 //!   ([`DEFAULT_MAX_BODY_BYTES`], 1 MiB) read into a [`BodyBuffer`].
 //! - **The whole-call deadline** ([`ClientBuilder::call_timeout`],
 //!   [`DEFAULT_CALL_TIMEOUT`], 30 s): the client hands each attempt what is
-//!   left of it ([`CallDeadline`], which
-//!   [`TransportLimits::attempt_timeout`] reads), does not start a wait that
-//!   would outlast it, and reports an attempt cut short as
+//!   left of it ([`HttpTransport::send_within`]; a transport shortens its
+//!   attempt deadline with [`TransportLimits::attempt_timeout`]), does not
+//!   start a wait that would outlast it, and reports an attempt cut short as
 //!   [`Error::CallTimeout`].
 //! - **The cleartext rule** ([`check_request`], [`Destination::check_stream`]):
 //!   plain `http` only to a loopback host unless `allow_insecure_http(true)`,
@@ -124,8 +124,8 @@ pub use error::{
 };
 pub use failure_kind::TransportErrorKind;
 pub use limits::{
-    CallDeadline, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_REQUEST_TIMEOUT, TransportLimits,
+    DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_TIMEOUT,
+    TransportLimits,
 };
 pub use loopback::is_loopback_host;
 pub use model::{

@@ -8,7 +8,8 @@
 
 use std::time::Duration;
 
-use crate::transport::HttpRequest;
+#[cfg(doc)]
+use crate::transport::HttpTransport;
 
 /// The default deadline on one attempt, from the start of connecting to the
 /// last body byte: 10 s. Clerk answers in well under a second; ten leaves room
@@ -92,58 +93,22 @@ impl TransportLimits {
         Self::default()
     }
 
-    /// The deadline for this attempt of `request`: the shorter of
-    /// [`request_timeout`](Self::request_timeout) and what is left of the
-    /// call's deadline, which the client puts in the request's extensions
-    /// ([`CallDeadline`]). `None` when neither is set.
+    /// The deadline for an attempt that has `remaining` of the call's
+    /// whole deadline left (what [`HttpTransport::send_within`] is given):
+    /// the shorter of the two. `None` when neither is set.
     ///
     /// ```
     /// use std::time::Duration;
-    /// use clerk_core::{CallDeadline, TransportLimits};
+    /// use clerk_core::TransportLimits;
     ///
     /// let limits = TransportLimits::default();
-    /// let mut request = http::Request::new(bytes::Bytes::new());
-    /// assert_eq!(limits.attempt_timeout(&request), Some(Duration::from_secs(10)));
-    /// request.extensions_mut().insert(CallDeadline::new(Duration::from_secs(3)));
-    /// assert_eq!(limits.attempt_timeout(&request), Some(Duration::from_secs(3)));
+    /// assert_eq!(limits.attempt_timeout(None), Some(Duration::from_secs(10)));
+    /// assert_eq!(limits.attempt_timeout(Some(Duration::from_secs(3))), Some(Duration::from_secs(3)));
     /// ```
-    pub fn attempt_timeout(&self, request: &HttpRequest) -> Option<Duration> {
-        let left = request
-            .extensions()
-            .get::<CallDeadline>()
-            .map(|d| d.remaining());
-        match (self.request_timeout, left) {
+    pub fn attempt_timeout(&self, remaining: Option<Duration>) -> Option<Duration> {
+        match (self.request_timeout, remaining) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
-    }
-}
-
-/// What is left of a call's deadline when an attempt starts. The client puts
-/// it in each request's [extensions](http::Request::extensions); every
-/// transport ends the attempt by then ([`TransportLimits::attempt_timeout`]),
-/// so a call ends by its deadline whatever the transport.
-///
-/// ```
-/// use std::time::Duration;
-/// let left = clerk_core::CallDeadline::new(Duration::from_millis(250));
-/// assert_eq!(left.remaining(), Duration::from_millis(250));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CallDeadline(Duration);
-
-impl CallDeadline {
-    /// `remaining` of the call's deadline is left.
-    ///
-    /// See [`CallDeadline`] for an example.
-    pub fn new(remaining: Duration) -> Self {
-        Self(remaining)
-    }
-
-    /// What is left.
-    ///
-    /// See [`CallDeadline`] for an example.
-    pub fn remaining(self) -> Duration {
-        self.0
     }
 }

@@ -12,7 +12,9 @@ use std::time::Duration;
 /// - **a monotonic clock** ([`now`](Self::now)), to hold a call to its
 ///   whole-call deadline and not start a wait that would outlast it. The
 ///   default reads `std::time::Instant`, except on `wasm32-unknown-unknown`,
-///   where `std` has no clock and the default is `None`;
+///   where `std` has no clock and the default is `None`: then each attempt
+///   is still bound by the whole-call deadline, but not the call as a whole
+///   (every timer this workspace ships has a clock);
 /// - **entropy** ([`random_seed`](Self::random_seed)), which seeds the
 ///   retry jitter so that clients that failed together do not come back
 ///   together. The default is seeded by the operating system, except on

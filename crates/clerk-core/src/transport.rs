@@ -36,6 +36,7 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 
@@ -161,6 +162,46 @@ pub trait HttpTransport {
     /// status. Only a failure to get a response is an `Err`.
     fn send(&self, request: HttpRequest)
     -> impl Future<Output = Result<HttpResponse, Self::Error>>;
+
+    /// Sends `request` as [`send`](Self::send) does, ending the attempt (as
+    /// a [`Timeout`](crate::TransportErrorKind::Timeout)) once `remaining`
+    /// has passed: what is left of the client's whole-call deadline, when
+    /// it has one. The client calls this method.
+    ///
+    /// The default ignores `remaining` and calls `send`: the client then
+    /// keeps its call deadline between attempts only. Every adapter crate
+    /// implements it, shortening its own attempt deadline to `remaining`
+    /// ([`TransportLimits::attempt_timeout`](crate::TransportLimits::attempt_timeout)).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use clerk_core::{HttpRequest, HttpResponse, HttpTransport, SendError};
+    ///
+    /// struct Canned;
+    /// impl HttpTransport for Canned {
+    ///     type Error = SendError;
+    ///     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, SendError> {
+    ///         self.send_within(request, None).await
+    ///     }
+    ///     async fn send_within(&self, _request: HttpRequest, remaining: Option<Duration>) -> Result<HttpResponse, SendError> {
+    ///         match remaining {
+    ///             Some(left) if left.is_zero() => Err(SendError::timeout(Some(left))),
+    ///             _ => Ok(http::Response::new(bytes::Bytes::new())),
+    ///         }
+    ///     }
+    /// }
+    /// let request = || http::Request::new(bytes::Bytes::new());
+    /// assert!(futures_executor::block_on(Canned.send_within(request(), Some(Duration::ZERO))).is_err());
+    /// assert!(futures_executor::block_on(Canned.send(request())).is_ok());
+    /// ```
+    fn send_within(
+        &self,
+        request: HttpRequest,
+        remaining: Option<Duration>,
+    ) -> impl Future<Output = Result<HttpResponse, Self::Error>> {
+        let _ = remaining;
+        self.send(request)
+    }
 }
 
 /// A synchronous HTTP transport, for the blocking client.
@@ -183,6 +224,27 @@ pub trait BlockingHttpTransport {
 
     /// Sends `request` and returns the complete response, whatever its status.
     fn send(&self, request: HttpRequest) -> Result<HttpResponse, Self::Error>;
+
+    /// Sends `request`, ending the attempt once `remaining` (what is left of
+    /// the client's whole-call deadline) has passed; see
+    /// [`HttpTransport::send_within`]. The default ignores `remaining`.
+    ///
+    /// ```
+    /// use clerk_core::{blocking_transport_fn, BlockingHttpTransport};
+    /// let transport = blocking_transport_fn(|_request| {
+    ///     Ok::<_, std::io::Error>(http::Response::new(bytes::Bytes::new()))
+    /// });
+    /// let response = transport.send_within(http::Request::new(bytes::Bytes::new()), None);
+    /// assert!(response.is_ok());
+    /// ```
+    fn send_within(
+        &self,
+        request: HttpRequest,
+        remaining: Option<Duration>,
+    ) -> Result<HttpResponse, Self::Error> {
+        let _ = remaining;
+        self.send(request)
+    }
 }
 
 macro_rules! forward_transports {
@@ -195,12 +257,26 @@ macro_rules! forward_transports {
             ) -> impl Future<Output = Result<HttpResponse, Self::Error>> {
                 (**self).send(request)
             }
+            fn send_within(
+                &self,
+                request: HttpRequest,
+                remaining: Option<Duration>,
+            ) -> impl Future<Output = Result<HttpResponse, Self::Error>> {
+                (**self).send_within(request, remaining)
+            }
         }
 
         impl<T: BlockingHttpTransport + ?Sized> BlockingHttpTransport for $ptr {
             type Error = T::Error;
             fn send(&self, request: HttpRequest) -> Result<HttpResponse, Self::Error> {
                 (**self).send(request)
+            }
+            fn send_within(
+                &self,
+                request: HttpRequest,
+                remaining: Option<Duration>,
+            ) -> Result<HttpResponse, Self::Error> {
+                (**self).send_within(request, remaining)
             }
         }
     )*};
@@ -257,12 +333,28 @@ pub trait DynHttpTransport {
     ///
     /// See [`DynHttpTransport`] for an example.
     fn send_boxed(&self, request: HttpRequest) -> BoxedResponseFuture<'_, Self::Error>;
+
+    /// [`HttpTransport::send_within`], boxed.
+    ///
+    /// See [`DynHttpTransport`] for an example.
+    fn send_within_boxed(
+        &self,
+        request: HttpRequest,
+        remaining: Option<Duration>,
+    ) -> BoxedResponseFuture<'_, Self::Error>;
 }
 
 impl<T: HttpTransport> DynHttpTransport for T {
     type Error = T::Error;
     fn send_boxed(&self, request: HttpRequest) -> BoxedResponseFuture<'_, Self::Error> {
         Box::pin(self.send(request))
+    }
+    fn send_within_boxed(
+        &self,
+        request: HttpRequest,
+        remaining: Option<Duration>,
+    ) -> BoxedResponseFuture<'_, Self::Error> {
+        Box::pin(self.send_within(request, remaining))
     }
 }
 
@@ -275,6 +367,13 @@ macro_rules! transport_objects {
                 request: HttpRequest,
             ) -> impl Future<Output = Result<HttpResponse, Self::Error>> {
                 self.send_boxed(request)
+            }
+            fn send_within(
+                &self,
+                request: HttpRequest,
+                remaining: Option<Duration>,
+            ) -> impl Future<Output = Result<HttpResponse, Self::Error>> {
+                self.send_within_boxed(request, remaining)
             }
         }
     };

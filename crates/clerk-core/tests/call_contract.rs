@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use clerk_core::test_util::{MockTransport, MockTransportError};
 use clerk_core::{
-    BlockingTimer, CallDeadline, Client, CreateSignInTokenRequest, Error, HttpRequest,
-    HttpResponse, Revocation, SendError, SignInTokenStatus, Timer, TransportErrorKind,
-    transport_fn,
+    BlockingHttpTransport, BlockingTimer, Client, CreateSignInTokenRequest, Error, HttpRequest,
+    HttpResponse, HttpTransport, Revocation, SendError, SignInTokenStatus, Timer,
+    TransportErrorKind,
 };
 use common::*;
 
@@ -155,21 +155,52 @@ fn retry_after_gets_a_random_extra_and_never_less() {
 }
 
 /// A transport that spends fake time: the attempt's deadline (the shorter
-/// of its own 10 s and what is left of the call), then times out.
-fn stalling(
-    clock: &FakeClock,
-    seen: Rc<RefCell<Vec<Duration>>>,
-) -> impl clerk_core::HttpTransport<Error = SendError> + '_ {
-    transport_fn(move |request: HttpRequest| {
-        let left = request
-            .extensions()
-            .get::<CallDeadline>()
-            .map(|d| d.remaining());
-        seen.borrow_mut().push(left.unwrap_or(Duration::MAX));
-        let attempt = Duration::from_secs(10).min(left.unwrap_or(Duration::MAX));
-        clock.advance(attempt);
-        async move { Err::<HttpResponse, _>(SendError::timeout(Some(attempt))) }
-    })
+/// of its own 10 s and what is left of the call), then times out. It
+/// records what it was handed.
+struct Stalling<'a> {
+    clock: &'a FakeClock,
+    seen: Rc<RefCell<Vec<Option<Duration>>>>,
+}
+
+impl Stalling<'_> {
+    fn attempt(&self, remaining: Option<Duration>) -> Result<HttpResponse, SendError> {
+        self.seen.borrow_mut().push(remaining);
+        let attempt = Duration::from_secs(10).min(remaining.unwrap_or(Duration::MAX));
+        self.clock.advance(attempt);
+        Err(SendError::timeout(Some(attempt)))
+    }
+}
+
+impl HttpTransport for Stalling<'_> {
+    type Error = SendError;
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, SendError> {
+        HttpTransport::send_within(self, request, None).await
+    }
+    async fn send_within(
+        &self,
+        _request: HttpRequest,
+        remaining: Option<Duration>,
+    ) -> Result<HttpResponse, SendError> {
+        self.attempt(remaining)
+    }
+}
+
+impl BlockingHttpTransport for Stalling<'_> {
+    type Error = SendError;
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, SendError> {
+        BlockingHttpTransport::send_within(self, request, None)
+    }
+    fn send_within(
+        &self,
+        _request: HttpRequest,
+        remaining: Option<Duration>,
+    ) -> Result<HttpResponse, SendError> {
+        self.attempt(remaining)
+    }
+}
+
+fn stalling(clock: &FakeClock, seen: Rc<RefCell<Vec<Option<Duration>>>>) -> Stalling<'_> {
+    Stalling { clock, seen }
 }
 
 /// Defect: nothing bounded a whole call: with the defaults, three 10 s
@@ -196,9 +227,9 @@ fn the_call_deadline_bounds_attempts_and_waits_together() {
     assert_eq!(err.transport_kind(), Some(TransportErrorKind::Timeout));
     // Each attempt was handed what was left of the 25 s.
     let seen = seen.borrow();
-    assert_eq!(seen[0], Duration::from_secs(25));
+    assert_eq!(seen[0], Some(Duration::from_secs(25)));
     assert!(
-        seen[1] < Duration::from_secs(15) && seen[2] < Duration::from_secs(5),
+        seen[1] < Some(Duration::from_secs(15)) && seen[2] < Some(Duration::from_secs(5)),
         "{seen:?}"
     );
 }
@@ -254,21 +285,9 @@ fn a_wait_that_would_outlast_the_call_is_not_started() {
 fn the_blocking_client_keeps_the_call_deadline_too() {
     let clock = FakeClock::new(1);
     let seen = Rc::new(RefCell::new(Vec::new()));
-    let seen2 = seen.clone();
-    let clock2 = clock.clone();
-    let transport = clerk_core::blocking_transport_fn(move |request: HttpRequest| {
-        let left = request
-            .extensions()
-            .get::<CallDeadline>()
-            .map(|d| d.remaining());
-        seen2.borrow_mut().push(left);
-        let attempt = Duration::from_secs(10).min(left.unwrap_or(Duration::MAX));
-        clock2.advance(attempt);
-        Err::<HttpResponse, _>(SendError::timeout(Some(attempt)))
-    });
     let client = Client::builder(key())
         .call_timeout(Duration::from_secs(12))
-        .build_blocking(transport)
+        .build_blocking(stalling(&clock, seen.clone()))
         .unwrap()
         .with_timer(clock.clone());
     let start = clock.now.get();

@@ -157,7 +157,11 @@ struct Started {
 /// Everything up to calling `fetch`, outside the async function: kept out
 /// of its state machine, the code is not repeated for each of its exits.
 #[inline(never)]
-fn start(transport: &FetchTransport, request: &HttpRequest) -> Result<Started, SendError> {
+fn start(
+    transport: &FetchTransport,
+    request: &HttpRequest,
+    deadline: Option<Duration>,
+) -> Result<Started, SendError> {
     if !transport.allow_browser_window && is_browser_window() {
         return Err(browser_window());
     }
@@ -178,7 +182,7 @@ fn start(transport: &FetchTransport, request: &HttpRequest) -> Result<Started, S
     if !request.body().is_empty() {
         init.set_body(&Uint8Array::from(request.body().as_ref()));
     }
-    let abort = Abort::start(transport.limits.attempt_timeout(request))?;
+    let abort = Abort::start(deadline)?;
     init.set_signal(Some(&abort.controller.signal()));
 
     // `this` is the global object: some hosts (workerd) throw "Illegal
@@ -234,12 +238,13 @@ fn head(response: &Response) -> Result<http::response::Builder, SendError> {
 pub(crate) async fn send(
     transport: &FetchTransport,
     request: HttpRequest,
+    deadline: Option<Duration>,
 ) -> Result<HttpResponse, SendError> {
     let Started {
         promise,
         mut abort,
         secrets,
-    } = start(transport, &request)?;
+    } = start(transport, &request, deadline)?;
     drop(request);
     let response: Response = JsFuture::from(promise)
         .await
@@ -374,21 +379,17 @@ pub(crate) async fn sleep(duration: Duration) {
     pending.resolve = None;
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// `performance.now()`: every host this crate runs in has it.
+    #[wasm_bindgen(catch, js_namespace = performance, js_name = now)]
+    fn performance_now() -> Result<f64, JsValue>;
+}
+
 /// The host's monotonic clock: `performance.now()`, or `Date.now()` where
 /// there is no `performance` (both in milliseconds).
 pub(crate) fn now() -> Option<Duration> {
-    let global = js_sys::global();
-    let performance = get(&global, "performance");
-    let ms = if is_present(&performance) {
-        get(&performance, "now")
-            .dyn_into::<Function>()
-            .ok()
-            .and_then(|f| f.call0(&performance).ok())
-            .and_then(|v| v.as_f64())
-    } else {
-        None
-    };
-    let ms = ms.unwrap_or_else(js_sys::Date::now);
+    let ms = performance_now().unwrap_or_else(|_| js_sys::Date::now());
     (ms.is_finite() && ms >= 0.0).then(|| Duration::from_micros((ms * 1000.0) as u64))
 }
 

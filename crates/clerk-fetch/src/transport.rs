@@ -120,14 +120,22 @@ impl HttpTransport for FetchTransport {
     type Error = SendError;
 
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, SendError> {
+        self.send_within(request, None).await
+    }
+
+    async fn send_within(
+        &self,
+        request: HttpRequest,
+        remaining: Option<Duration>,
+    ) -> Result<HttpResponse, SendError> {
         clerk_core::check_request(request.uri(), self.limits.allow_insecure_http)?;
         #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
         {
-            crate::js::send(self, request).await
+            crate::js::send(self, request, self.limits.attempt_timeout(remaining)).await
         }
         #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
         {
-            drop(request);
+            drop((request, remaining));
             Err(crate::error::no_fetch())
         }
     }

@@ -182,7 +182,11 @@ impl HyperTransport {
         &self.inner.settings.limits
     }
 
-    async fn exchange(&self, request: HttpRequest) -> Result<HttpResponse, SendError> {
+    async fn exchange(
+        &self,
+        request: HttpRequest,
+        remaining: Option<Duration>,
+    ) -> Result<HttpResponse, SendError> {
         let inner = &*self.inner;
         let limits = &inner.settings.limits;
         let https =
@@ -192,7 +196,7 @@ impl HyperTransport {
                 "https is not available: clerk-hyper was built without its `rustls` feature",
             ));
         }
-        let deadline = limits.attempt_timeout(&request);
+        let deadline = limits.attempt_timeout(remaining);
         let request = request.map(Full::new);
         let limit = limits.max_body_bytes;
         let whole = std::pin::pin!(async {
@@ -237,7 +241,16 @@ impl HttpTransport for HyperTransport {
         &self,
         request: HttpRequest,
     ) -> impl Future<Output = Result<HttpResponse, Self::Error>> + Send {
-        self.exchange(request)
+        self.exchange(request, None)
+    }
+
+    #[allow(refining_impl_trait)]
+    fn send_within(
+        &self,
+        request: HttpRequest,
+        remaining: Option<Duration>,
+    ) -> impl Future<Output = Result<HttpResponse, Self::Error>> + Send {
+        self.exchange(request, remaining)
     }
 }
 

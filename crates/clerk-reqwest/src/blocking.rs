@@ -104,9 +104,17 @@ impl BlockingHttpTransport for ReqwestBlockingTransport {
     type Error = SendError;
 
     fn send(&self, request: HttpRequest) -> Result<HttpResponse, SendError> {
+        self.send_within(request, None)
+    }
+
+    fn send_within(
+        &self,
+        request: HttpRequest,
+        remaining: Option<Duration>,
+    ) -> Result<HttpResponse, SendError> {
         let limits = &self.limits;
         clerk_core::check_request(request.uri(), limits.allow_insecure_http)?;
-        let deadline = limits.attempt_timeout(&request);
+        let deadline = limits.attempt_timeout(remaining);
         let mut request = reqwest::blocking::Request::try_from(request).map_err(|_| {
             SendError::invalid_request("the request URI is not a URL reqwest accepts")
         })?;

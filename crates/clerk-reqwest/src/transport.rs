@@ -275,10 +275,14 @@ impl ReqwestTransport {
         &self.limits
     }
 
-    async fn exchange(&self, request: HttpRequest) -> Result<HttpResponse, SendError> {
+    async fn exchange(
+        &self,
+        request: HttpRequest,
+        remaining: Option<Duration>,
+    ) -> Result<HttpResponse, SendError> {
         let limits = &self.limits;
         clerk_core::check_request(request.uri(), limits.allow_insecure_http)?;
-        let deadline = limits.attempt_timeout(&request);
+        let deadline = limits.attempt_timeout(remaining);
         let mut request = reqwest::Request::try_from(request).map_err(|_| {
             SendError::invalid_request("the request URI is not a URL reqwest accepts")
         })?;
@@ -316,7 +320,16 @@ impl HttpTransport for ReqwestTransport {
         &self,
         request: HttpRequest,
     ) -> impl Future<Output = Result<HttpResponse, Self::Error>> + Send {
-        async move { self.exchange(request).await }
+        async move { self.exchange(request, None).await }
+    }
+
+    #[allow(refining_impl_trait, clippy::manual_async_fn)]
+    fn send_within(
+        &self,
+        request: HttpRequest,
+        remaining: Option<Duration>,
+    ) -> impl Future<Output = Result<HttpResponse, Self::Error>> + Send {
+        async move { self.exchange(request, remaining).await }
     }
 }
 

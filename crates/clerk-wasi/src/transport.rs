@@ -231,7 +231,15 @@ impl BlockingHttpTransport for WasiTransport {
     type Error = SendError;
 
     fn send(&self, request: HttpRequest) -> Result<HttpResponse, SendError> {
-        let attempt = self.limits.attempt_timeout(&request);
+        self.send_within(request, None)
+    }
+
+    fn send_within(
+        &self,
+        request: HttpRequest,
+        remaining: Option<Duration>,
+    ) -> Result<HttpResponse, SendError> {
+        let attempt = self.limits.attempt_timeout(remaining);
         let deadline = attempt.map(Deadline::starting_now);
         let (parts, body) = request.into_parts();
 

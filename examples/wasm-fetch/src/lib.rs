@@ -8,9 +8,8 @@
 //!   `CLERK_API_URL` when set (a mock), `https://api.clerk.com/v1` otherwise.
 //! - **Node, Deno, Bun, a browser web worker**: [`create_sign_in_token`] and
 //!   [`revoke_sign_in_token`], called from JavaScript with an options object
-//!   `{ secretKey, apiUrl?, timeoutMs?, callTimeoutMs?, maxBodyBytes?,
-//!   maxRetries?, dangerouslyAllowBrowserWindow? }` (`timeoutMs` and
-//!   `callTimeoutMs` take `null` for no deadline).
+//!   `{ secretKey, apiUrl?, timeoutMs?, maxBodyBytes?, maxRetries?,
+//!   dangerouslyAllowBrowserWindow? }`.
 //!
 //! `examples/wasm-fetch/README.md` shows how to build it and host it;
 //! `crates/clerk-fetch/tests/run-hosts.sh` runs it in Node, workerd and
@@ -48,8 +47,7 @@ static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_all
 struct Options {
     secret_key: Option<String>,
     api_url: Option<String>,
-    timeout_ms: Option<Option<f64>>,
-    call_timeout_ms: Option<Option<f64>>,
+    timeout_ms: Option<f64>,
     max_body_bytes: Option<f64>,
     max_retries: Option<f64>,
     allow_browser_window: bool,
@@ -57,20 +55,6 @@ struct Options {
 
 fn field(object: &JsValue, name: &str) -> JsValue {
     Reflect::get(object, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
-}
-
-/// A deadline option: absent (`None`: the default), `null` (`Some(None)`:
-/// no deadline), or milliseconds.
-fn millis_or_null(value: &JsValue) -> Option<Option<f64>> {
-    if value.is_null() {
-        Some(None)
-    } else {
-        value.as_f64().filter(|ms| *ms >= 0.0).map(Some)
-    }
-}
-
-fn duration(ms: Option<f64>) -> Option<Duration> {
-    ms.map(|ms| Duration::from_millis(ms as u64))
 }
 
 impl Options {
@@ -83,8 +67,7 @@ impl Options {
                 .as_string()
                 .or_else(|| field(object, "CLERK_API_URL").as_string())
                 .filter(|url| !url.is_empty()),
-            timeout_ms: millis_or_null(&field(object, "timeoutMs")),
-            call_timeout_ms: millis_or_null(&field(object, "callTimeoutMs")),
+            timeout_ms: field(object, "timeoutMs").as_f64(),
             max_body_bytes: field(object, "maxBodyBytes").as_f64(),
             max_retries: field(object, "maxRetries").as_f64(),
             allow_browser_window: field(object, "dangerouslyAllowBrowserWindow")
@@ -100,8 +83,8 @@ impl Options {
             .ok_or_else(|| error("config", "no secretKey (or CLERK_SECRET_KEY) was given"))?;
         let key = SecretKey::new(key).map_err(|e| error("config", &e.to_string()))?;
         let mut transport = FetchTransport::builder();
-        if let Some(ms) = self.timeout_ms {
-            transport = transport.request_timeout(duration(ms));
+        if let Some(ms) = self.timeout_ms.filter(|ms| *ms >= 0.0) {
+            transport = transport.request_timeout(Duration::from_millis(ms as u64));
         }
         if let Some(bytes) = self.max_body_bytes.filter(|b| *b >= 0.0) {
             transport = transport.max_body_bytes(bytes as usize);
@@ -112,9 +95,6 @@ impl Options {
         let mut builder = Client::builder(key);
         if let Some(url) = &self.api_url {
             builder = builder.base_url(url.clone());
-        }
-        if let Some(ms) = self.call_timeout_ms {
-            builder = builder.call_timeout(duration(ms));
         }
         if let Some(retries) = self.max_retries.filter(|r| *r >= 0.0) {
             builder = builder.retry_policy(
