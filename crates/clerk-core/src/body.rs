@@ -30,6 +30,10 @@ use crate::send_error::SendError;
 #[derive(Debug)]
 pub struct BodyBuffer {
     limit: usize,
+    /// What to reserve once a second chunk arrives: the declared length,
+    /// at most [`MAX_PREALLOCATION`]. Nothing is allocated before: a body
+    /// that comes in one chunk (the usual case) needs no buffer at all.
+    reserve: usize,
     /// A lone chunk, kept as it came.
     first: Option<Bytes>,
     /// Everything, once a second chunk arrived (a `Vec`, not a `BytesMut`:
@@ -58,8 +62,9 @@ impl BodyBuffer {
             .min(MAX_PREALLOCATION);
         Ok(Self {
             limit,
+            reserve,
             first: None,
-            rest: Vec::with_capacity(reserve),
+            rest: Vec::new(),
         })
     }
 
@@ -123,7 +128,8 @@ impl BodyBuffer {
             None if self.rest.is_empty() => self.first = Some(chunk),
             None => self.rest.extend_from_slice(&chunk),
             Some(previous) => {
-                self.rest.reserve(previous.len() + chunk.len());
+                self.rest
+                    .reserve(self.reserve.max(previous.len() + chunk.len()));
                 self.rest.extend_from_slice(&previous);
                 self.rest.extend_from_slice(&chunk);
             }
@@ -136,6 +142,10 @@ impl BodyBuffer {
     /// See [`BodyBuffer`] for an example.
     pub fn push_slice(&mut self, chunk: &[u8]) -> Result<(), SendError> {
         self.admit(chunk.len())?;
+        if self.rest.is_empty() {
+            let held = self.first.as_ref().map_or(0, Bytes::len);
+            self.rest.reserve(self.reserve.max(held + chunk.len()));
+        }
         if let Some(previous) = self.first.take() {
             self.rest.extend_from_slice(&previous);
         }

@@ -323,12 +323,12 @@ impl<T: HttpTransport, S: Timer> Client<T, S> {
         let run = async {
             loop {
                 let request = build()?;
-                let remaining = self.core.remaining(&state, self.timer.now());
+                let remaining = self.core.remaining(&state, || self.timer.now());
                 let sent = self.transport.send_within(request, remaining).await;
                 state.attempts += 1;
                 match self
                     .core
-                    .next(operation, &mut state, sent, self.timer.now())
+                    .next(operation, &mut state, sent, || self.timer.now())
                 {
                     Next::Return(result) => return result,
                     Next::Wait(wait, why) => {
@@ -431,18 +431,29 @@ impl Core {
     /// transport to end the attempt by then. Without a clock (a timer whose
     /// `now` is `None`) every attempt is handed the whole of it: each
     /// attempt is bound, and the retry policy bounds how many there are.
-    fn remaining(&self, state: &CallState, now: Option<Duration>) -> Option<Duration> {
+    ///
+    /// The clock is read only from the second attempt on: the first has the
+    /// whole deadline, and most calls make one attempt.
+    fn remaining(
+        &self,
+        state: &CallState,
+        now: impl FnOnce() -> Option<Duration>,
+    ) -> Option<Duration> {
         let budget = self.call_timeout?;
-        let spent = state.elapsed(now).unwrap_or(Duration::ZERO);
+        if state.attempts == 0 {
+            return Some(budget);
+        }
+        let spent = state.elapsed(now()).unwrap_or(Duration::ZERO);
         Some(budget.saturating_sub(spent))
     }
 
+    /// `now` reads the clock; it is called only when the attempt failed.
     fn next<E: TransportError>(
         &self,
         operation: Operation,
         state: &mut CallState,
         sent: Result<HttpResponse, E>,
-        now: Option<Duration>,
+        now: impl FnOnce() -> Option<Duration>,
     ) -> Next<E> {
         let mut error = match sent {
             Ok(response) => match response::sign_in_token(&response) {
@@ -463,7 +474,7 @@ impl Core {
             }
         }
         state.may_have_acted |= may_have_acted(&error);
-        let elapsed = state.elapsed(now);
+        let elapsed = state.elapsed(now());
         if let (Some(budget), Some(elapsed)) = (self.call_timeout, elapsed) {
             if elapsed + DEADLINE_SLACK >= budget {
                 if let Error::Transport(failure) = error {
@@ -930,12 +941,12 @@ impl<T: BlockingHttpTransport, B: BlockingTimer> BlockingClient<T, B> {
         let result = call.in_scope(|| {
             loop {
                 let request = build()?;
-                let remaining = self.core.remaining(&state, self.timer.now());
+                let remaining = self.core.remaining(&state, || self.timer.now());
                 let sent = self.transport.send_within(request, remaining);
                 state.attempts += 1;
                 match self
                     .core
-                    .next(operation, &mut state, sent, self.timer.now())
+                    .next(operation, &mut state, sent, || self.timer.now())
                 {
                     Next::Return(result) => return result,
                     Next::Wait(wait, why) => {
