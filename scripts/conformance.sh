@@ -10,7 +10,7 @@
 #    wasm-bindgen CLI, Node's workerd/Deno/Bun packages, wasmtime for Python;
 # 2. builds the `conformance` command (clerk-test-support), clerk-fetch's
 #    runner module (crates/clerk-fetch/conformance, wasm-bindgen --target web)
-#    and clerk-wasi's runner component (examples/conformance.rs);
+#    and clerk-wasi's runner component (crates/clerk-wasi/conformance);
 # 3. starts `conformance serve` (every case's server on 127.0.0.1, and an
 #    admin endpoint) for the runners outside cargo;
 # 4. runs the Rust transports (tests/conformance.rs: clerk-hyper pooled and
@@ -43,8 +43,8 @@ cargo build -q -p clerk-fetch-conformance --target wasm32-unknown-unknown --rele
 rm -rf "$OUT/pkg"
 wasm-bindgen --target web --out-dir "$OUT/pkg" \
   "$TARGET_DIR/wasm32-unknown-unknown/release/clerk_fetch_conformance.wasm"
-cargo build -q -p clerk-wasi --example conformance --target wasm32-wasip2 --release
-COMPONENT=$TARGET_DIR/wasm32-wasip2/release/examples/conformance.wasm
+cargo build -q -p clerk-wasi-conformance --target wasm32-wasip2 --release
+COMPONENT=$TARGET_DIR/wasm32-wasip2/release/clerk-wasi-conformance.wasm
 
 step "start the servers (conformance serve)"
 rm -rf "$RESULTS" && mkdir -p "$RESULTS"

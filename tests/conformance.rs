@@ -69,25 +69,14 @@ fn call_blocking<T: clerk_core::BlockingHttpTransport<Error = SendError>>(
     }
 }
 
-/// `called` in the table's words, and what it shows.
+#[path = "../crates/clerk-test-support/conformance/outcome.rs"]
+mod outcome;
+
+/// `called` in the table's words (`None`: cancelled), and what it shows.
 fn observe(called: Option<&Called>) -> (String, Option<bool>, String) {
-    let Some(called) = called else {
-        return ("cancelled".to_owned(), None, String::new());
-    };
     match called {
-        Ok(_) => ("ok".to_owned(), None, String::new()),
-        Err(e) => {
-            let outcome = match e {
-                Error::Transport(t) => t.kind().as_str().to_owned(),
-                Error::CallTimeout(_) => "call_timeout".to_owned(),
-                Error::Api(a) => format!("api:{}", a.status().as_u16()),
-                Error::UnexpectedResponse(u) => format!("unexpected:{}", u.status().as_u16()),
-                Error::Decode(d) => format!("decode:{}", d.status().as_u16()),
-                other => format!("other: {other}"),
-            };
-            let shown = clerk_test_support::hostile::outcome::everything_shown(e);
-            (outcome, Some(e.is_request_not_sent()), shown)
-        }
+        None => ("cancelled".to_owned(), None, String::new()),
+        Some(called) => outcome::outcome(called),
     }
 }
 

@@ -134,7 +134,7 @@ pub use model::{
 pub use response::CLERK_TRACE_ID;
 pub use retry::{Operation, RetryDecision, RetryPolicy};
 pub use secret::{SECRET_KEY_ENV, SecretKey, SecretKeyError, SecretString};
-pub use send_error::{ErrorSource, LocalSendError, SendError};
+pub use send_error::{ErrorSource, LocalSendError, SendError, error_chain};
 pub use timer::{BlockingTimer, NoTimer, ThreadSleep, Timer};
 pub use transport::{
     BlockingHttpTransport, BlockingTransportFn, BoxedResponseFuture, DynHttpTransport, HttpRequest,

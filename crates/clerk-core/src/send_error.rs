@@ -265,7 +265,7 @@ impl<S: ?Sized + ErrorSource> SendError<S> {
     /// See [`SendError`] for an example.
     pub fn find<T: StdError + 'static>(&self) -> Option<&T> {
         let source = self.source.as_deref()?.as_error();
-        chain(source).find_map(|e| e.downcast_ref::<T>())
+        error_chain(source).find_map(|e| e.downcast_ref::<T>())
     }
 }
 
@@ -311,10 +311,27 @@ impl fmt::Display for Millis {
     }
 }
 
-/// `error` and its causes. At an `io::Error` this steps into `get_ref()`,
-/// where TLS and HTTP libraries put their error (its `source()` skips it).
-/// At most 32 steps, so a cyclic chain cannot hang it.
-pub(crate) fn chain<'a>(
+/// `error` and its causes, `error` first: what adapters walk to map their
+/// stack's errors onto a [`TransportErrorKind`]. At an `io::Error` it steps
+/// into [`get_ref`](std::io::Error::get_ref), where TLS and HTTP libraries
+/// put their error (`io::Error::source` skips it). At most 32 steps, so a
+/// cyclic chain cannot hang it.
+///
+/// ```
+/// #[derive(Debug)]
+/// struct Refused;
+/// impl std::fmt::Display for Refused {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         f.write_str("refused")
+///     }
+/// }
+/// impl std::error::Error for Refused {}
+///
+/// let io = std::io::Error::other(Refused);
+/// let found = clerk_core::error_chain(&io).find_map(|e| e.downcast_ref::<Refused>());
+/// assert!(found.is_some());
+/// ```
+pub fn error_chain<'a>(
     error: &'a (dyn StdError + 'static),
 ) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
     let mut next = Some(error);

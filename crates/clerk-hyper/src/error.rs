@@ -252,34 +252,9 @@ fn tls_kind(_err: &(dyn StdError + 'static)) -> Option<TransportErrorKind> {
     None
 }
 
-/// The errors below `err`, `err` first.
-///
-/// `std::io::Error::source` skips the error it wraps (it returns the wrapped
-/// error's own source), so at an `io::Error` this walks into
-/// [`get_ref`](std::io::Error::get_ref) instead: that is where TLS libraries
-/// put their error.
-fn chain<'a>(
-    err: &'a (dyn StdError + 'static),
-) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
-    let mut next = Some(err);
-    let mut steps = 0usize;
-    std::iter::from_fn(move || {
-        let current = next?;
-        steps += 1;
-        next = if steps > 32 {
-            None
-        } else if let Some(io) = current.downcast_ref::<std::io::Error>() {
-            io.get_ref().map(|inner| inner as &(dyn StdError + 'static))
-        } else {
-            current.source()
-        };
-        Some(current)
-    })
-}
-
 /// The first error of type `T` in the chain below (and including) `err`.
 pub(crate) fn find<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static)) -> Option<&'a T> {
-    chain(err).find_map(|e| e.downcast_ref::<T>())
+    clerk_core::error_chain(err).find_map(|e| e.downcast_ref::<T>())
 }
 
 #[cfg(test)]

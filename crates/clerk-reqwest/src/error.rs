@@ -2,11 +2,10 @@
 //! each kind means for a retry is clerk-core's table; this module only says
 //! which kind a failure is.
 
-use std::error::Error as StdError;
 use std::io;
 use std::time::Duration;
 
-use clerk_core::{SendError, TransportErrorKind};
+use clerk_core::{SendError, TransportErrorKind, error_chain};
 
 /// Sorts a reqwest error; `deadline` is the attempt's deadline this
 /// transport set, if it set one. The error is kept as the source, without
@@ -73,7 +72,7 @@ pub(crate) fn from_body_read(error: io::Error, deadline: Option<Duration>) -> Se
 /// [`Io`](TransportErrorKind::Io).
 fn broken_exchange(error: &reqwest::Error) -> Option<TransportErrorKind> {
     let mut found = None;
-    for cause in chain(error) {
+    for cause in error_chain(error) {
         if let Some(h) = cause.downcast_ref::<hyper::Error>() {
             if h.is_parse() || h.is_parse_status() {
                 return Some(TransportErrorKind::Protocol);
@@ -100,7 +99,7 @@ fn broken_exchange(error: &reqwest::Error) -> Option<TransportErrorKind> {
 /// [`Tls`](TransportErrorKind::Tls), as in clerk-hyper.
 #[cfg(feature = "rustls")]
 fn tls_kind(error: &reqwest::Error) -> Option<TransportErrorKind> {
-    chain(error).find_map(|cause| match cause.downcast_ref::<rustls::Error>()? {
+    error_chain(error).find_map(|cause| match cause.downcast_ref::<rustls::Error>()? {
         rustls::Error::InvalidCertificate(_) => Some(TransportErrorKind::Certificate),
         _ => Some(TransportErrorKind::Tls),
     })
@@ -109,25 +108,4 @@ fn tls_kind(error: &reqwest::Error) -> Option<TransportErrorKind> {
 #[cfg(not(feature = "rustls"))]
 fn tls_kind(_: &reqwest::Error) -> Option<TransportErrorKind> {
     None
-}
-
-/// `error` and its causes. At an `io::Error` this steps into `get_ref()`,
-/// where TLS and HTTP libraries put their error.
-fn chain<'a>(
-    error: &'a (dyn StdError + 'static),
-) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
-    let mut next = Some(error);
-    let mut depth = 0;
-    std::iter::from_fn(move || {
-        let current = next?;
-        depth += 1;
-        next = if depth > 16 {
-            None
-        } else if let Some(io) = current.downcast_ref::<io::Error>() {
-            io.get_ref().map(|inner| inner as &(dyn StdError + 'static))
-        } else {
-            current.source()
-        };
-        Some(current)
-    })
 }

@@ -249,19 +249,17 @@ impl BlockingHttpTransport for WasiTransport {
             .map_err(|()| invalid("the host gave no request body"))?;
         let future =
             outgoing_handler::handle(outgoing, Some(self.options(attempt))).map_err(host_error)?;
-        // A deadline met while writing the body is the call's answer.
-        let written = match write_body(outgoing_body, &body, deadline.as_ref()) {
-            Err(e) if e.kind() == TransportErrorKind::Timeout => return Err(e),
-            written => written,
-        };
-        // When the body could not be written otherwise, the response future
-        // says why (refused, reset) or holds an early answer; the write error
-        // is only the symptom.
-        let incoming = match (wait_for_response(&future, deadline.as_ref()), written) {
-            (Ok(incoming), _) => incoming,
-            (Err(e), Err(write)) if e.kind() == TransportErrorKind::Timeout => return Err(write),
-            (Err(e), _) => return Err(e),
-        };
+        // A deadline met while writing the body is the call's answer. Any
+        // other write failure is a symptom: the response future says why
+        // (refused, reset, the host's own timeout closing the stream) or
+        // holds an early answer, and if it says nothing before the
+        // deadline, the deadline is the answer.
+        if let Err(e) = write_body(outgoing_body, &body, deadline.as_ref()) {
+            if e.kind() == TransportErrorKind::Timeout {
+                return Err(e);
+            }
+        }
+        let incoming = wait_for_response(&future, deadline.as_ref())?;
         self.read_response(&incoming, deadline.as_ref())
     }
 }

@@ -16,6 +16,9 @@ use clerk_core::{
     ApiResponse, Client, CreateSignInTokenRequest, Error, RetryPolicy, SecretKey, SignInToken,
     Timer,
 };
+
+#[path = "../../../clerk-test-support/conformance/outcome.rs"]
+mod outcome;
 use clerk_fetch::{FetchTransport, SetTimeoutTimer};
 use serde::Deserialize;
 
@@ -77,21 +80,9 @@ pub async fn run(settings: &str, base_url: &str, key: &str) -> String {
     };
     match called {
         None => report("cancelled", None, ""),
-        Some(Ok(_)) => report("ok", None, ""),
-        Some(Err(e)) => {
-            let outcome = match &e {
-                Error::Transport(t) => t.kind().as_str().to_owned(),
-                Error::CallTimeout(_) => "call_timeout".to_owned(),
-                Error::Api(a) => format!("api:{}", a.status().as_u16()),
-                Error::UnexpectedResponse(u) => format!("unexpected:{}", u.status().as_u16()),
-                Error::Decode(d) => format!("decode:{}", d.status().as_u16()),
-                other => format!("other: {other}"),
-            };
-            report(
-                &outcome,
-                Some(e.is_request_not_sent()),
-                &everything_shown(&e),
-            )
+        Some(called) => {
+            let (outcome, not_sent, shown) = outcome::outcome(&called);
+            report(&outcome, not_sent, &shown)
         }
     }
 }
@@ -119,17 +110,6 @@ fn client(
         .timer(SetTimeoutTimer)
         .build(transport)
         .map_err(|e| e.to_string())
-}
-
-/// The error's `Display` and `Debug`, and those of every cause.
-fn everything_shown(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut shown = String::new();
-    let mut next = Some(error);
-    while let Some(e) = next {
-        shown.push_str(&format!("{e} / {e:?} / "));
-        next = e.source();
-    }
-    shown
 }
 
 fn report(outcome: &str, not_sent: Option<bool>, error_text: &str) -> String {

@@ -170,26 +170,8 @@ pub fn cert_problem(error: &(dyn StdError + 'static)) -> Option<Cert> {
     }
 }
 
-/// `error` and its causes. At an `io::Error` this steps into `get_ref()`,
-/// where TLS libraries put their error (its `source()` skips it).
-pub fn chain<'a>(
-    error: &'a (dyn StdError + 'static),
-) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
-    let mut next = Some(error);
-    let mut depth = 0;
-    std::iter::from_fn(move || {
-        let current = next?;
-        depth += 1;
-        next = if depth > 16 {
-            None
-        } else if let Some(io) = current.downcast_ref::<std::io::Error>() {
-            io.get_ref().map(|inner| inner as &(dyn StdError + 'static))
-        } else {
-            current.source()
-        };
-        Some(current)
-    })
-}
+/// `error` and its causes: clerk-core's walk.
+pub use clerk_core::error_chain as chain;
 
 /// Everything an error can show: its `Display`, its `Debug`, and those of
 /// every cause.

@@ -4,7 +4,7 @@
 
 scripts/conformance.sh runs it with CONFORMANCE_ADMIN (the admin origin of
 `conformance serve`), CONFORMANCE_RESULTS (a folder) and CONFORMANCE_CASES
-(cases.json). The component (examples/conformance.rs) is compiled once and
+(cases.json). The component (crates/clerk-wasi/conformance) is compiled once and
 instantiated afresh for each case, in this process, through the `wasmtime`
 Python package with WASIp2 and wasi:http linked; it gets the case's settings,
 its server's URL and the key in its environment and prints what happened.

@@ -1,12 +1,13 @@
 //! The transport contract's conformance cases, run by clerk-wasi inside a
-//! WASI host: `tests/hosts/conformance.py` runs this `wasi:cli` command in
-//! wasmtime once per case of `crates/clerk-test-support/conformance/cases.json`,
+//! WASI host: `crates/clerk-wasi/tests/hosts/conformance.py` runs this
+//! `wasi:cli` command in wasmtime once per case of
+//! `crates/clerk-test-support/conformance/cases.json`,
 //! with the case's settings in `CASE_SETTINGS` (JSON), its server's base URL
 //! in `CASE_URL` and the key in `CASE_KEY`. It prints one JSON line,
 //! `{ outcome, not_sent, error_text }`, in the table's words; the judge is
 //! `conformance matrix`.
 //!
-//! Build: `cargo build -p clerk-wasi --example conformance --target wasm32-wasip2 --release`.
+//! Build: `cargo build -p clerk-wasi-conformance --target wasm32-wasip2 --release`.
 
 #[cfg(all(target_os = "wasi", target_env = "p2"))]
 fn main() {
@@ -20,10 +21,14 @@ fn main() {
 }
 
 #[cfg(all(target_os = "wasi", target_env = "p2"))]
+#[path = "../../../clerk-test-support/conformance/outcome.rs"]
+mod outcome;
+
+#[cfg(all(target_os = "wasi", target_env = "p2"))]
 mod run {
     use std::time::Duration;
 
-    use clerk_core::{Client, CreateSignInTokenRequest, Error, RetryPolicy, SecretKey};
+    use clerk_core::{Client, CreateSignInTokenRequest, RetryPolicy, SecretKey};
     use clerk_wasi::{WasiTimer, WasiTransport};
     use serde::Deserialize;
 
@@ -89,25 +94,7 @@ mod run {
             }
             _ => client.revoke_sign_in_token_with_http_info("sit_conformance"),
         };
-        match called {
-            Ok(_) => report("ok", None, ""),
-            Err(e) => {
-                let outcome = match &e {
-                    Error::Transport(t) => t.kind().as_str().to_owned(),
-                    Error::CallTimeout(_) => "call_timeout".to_owned(),
-                    Error::Api(a) => format!("api:{}", a.status().as_u16()),
-                    Error::UnexpectedResponse(u) => format!("unexpected:{}", u.status().as_u16()),
-                    Error::Decode(d) => format!("decode:{}", d.status().as_u16()),
-                    other => format!("other: {other}"),
-                };
-                let mut shown = String::new();
-                let mut next: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-                while let Some(cause) = next {
-                    shown.push_str(&format!("{cause} / {cause:?} / "));
-                    next = cause.source();
-                }
-                report(&outcome, Some(e.is_request_not_sent()), &shown)
-            }
-        }
+        let (outcome, not_sent, shown) = crate::outcome::outcome(&called);
+        report(&outcome, not_sent, &shown)
     }
 }
