@@ -130,7 +130,9 @@ impl BlockingHttpTransport for ReqwestBlockingTransport {
         *out.status_mut() = response.status();
         *out.version_mut() = response.version();
         *out.headers_mut() = std::mem::take(response.headers_mut());
-        let mut chunk = vec![0u8; 16 * 1024];
+        // On the stack, as `std::io::copy` does: no allocation per call
+        // beyond the body's own.
+        let mut chunk = [0u8; 8 * 1024];
         loop {
             // One byte past the room tells "at the cap" from "over it".
             let want = chunk.len().min(body.room().saturating_add(1));
