@@ -14,7 +14,7 @@
 # 3. starts `conformance serve` (every case's server on 127.0.0.1, and an
 #    admin endpoint) for the runners outside cargo;
 # 4. runs the Rust transports (tests/conformance.rs: clerk-hyper pooled and
-#    on smol, clerk-reqwest async and blocking), clerk-fetch inside Node,
+#    on smol, clerk-reqwest async and blocking, clerk-tower), clerk-fetch inside Node,
 #    Deno and Bun (crates/clerk-fetch/tests/hosts/conformance.mjs), and
 #    clerk-wasi inside wasmtime (crates/clerk-wasi/tests/hosts/conformance.py),
 #    each writing its observations to target/conformance/results;
@@ -61,7 +61,7 @@ export CONFORMANCE_ADMIN=$ADMIN CONFORMANCE_RESULTS=$RESULTS CONFORMANCE_CASES=$
 echo "admin $ADMIN"
 
 failed=()
-step "Rust: clerk-hyper (pooled, smol), clerk-reqwest (async, blocking)"
+step "Rust: clerk-hyper (pooled, smol), clerk-reqwest (async, blocking), clerk-tower"
 # The runner judges as it goes and fails on a red case; the matrix below
 # says which. Its observations are written either way.
 cargo test -q -p clerk-sign-in-tokens --test conformance -- --test-threads=2 || failed+=(rust)

@@ -1,7 +1,8 @@
 //! The transport contract's conformance cases
 //! (`crates/clerk-test-support/conformance/cases.json`), run by every Rust
 //! transport: clerk-hyper pooled on tokio, clerk-hyper on smol without
-//! tokio, clerk-reqwest async and blocking. One test per transport; each
+//! tokio, clerk-reqwest async and blocking, clerk-tower over hyper-util
+//! with tower's and tower-http's layers. One test per transport; each
 //! runs the whole table against its own servers and fails on any case the
 //! judge refuses. With `CONFORMANCE_RESULTS=DIR` each also writes its
 //! observations to `DIR/<transport>.jsonl`, for `scripts/conformance.sh`'s
@@ -314,6 +315,72 @@ fn reqwest() {
                         .expect("a reqwest client"),
                 )
         });
+        let transport = Stamped::new(transport);
+        let first_send = transport.first_send();
+        let client = builder(&table, settings, base_url)
+            .timer(TokioTimer)
+            .build(transport)
+            .expect("the client");
+        timed_tokio(
+            &runtime,
+            settings,
+            &first_send,
+            call_async(&client, settings),
+        )
+    });
+}
+
+/// clerk-tower over a user's stack: hyper-util's pooled client on a
+/// hyper-rustls connector (plain TCP for http, TLS for https) whose
+/// connecting (TCP and the TLS handshake) is bounded by tower's timeout,
+/// under tower-http's `TraceLayer` and tower's `ConcurrencyLimitLayer`.
+#[test]
+fn tower() {
+    use clerk_hyper::hyper_util::client::legacy::Client as HyperClient;
+    use clerk_hyper::hyper_util::client::legacy::connect::HttpConnector;
+    use clerk_hyper::hyper_util::rt::TokioExecutor;
+    use clerk_tower::{TokioTimer, TowerTransport};
+    use http_body_util::Full;
+    use tower::ServiceBuilder;
+
+    let runtime = tokio_runtime();
+    run_table("tower", |_case, settings, base_url| {
+        let table = Table::load();
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_root_certificates(rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        })
+        .with_no_client_auth();
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        // The connect deadline is the stack's: tower's timeout around the
+        // connector (boxed: hyper-util wants an `Unpin` connect future).
+        let connector = ServiceBuilder::new()
+            .map_future(Box::pin)
+            .timeout(ms(settings.connect_timeout_ms).unwrap_or(Duration::from_secs(3600)))
+            .service(https);
+        let stack = runtime.block_on(async {
+            let hyper = HyperClient::builder(TokioExecutor::new())
+                .build::<_, Full<bytes::Bytes>>(connector);
+            ServiceBuilder::new()
+                .layer(tower_http::trace::TraceLayer::new_for_http())
+                .concurrency_limit(4)
+                .service(hyper)
+        });
+        let transport = TowerTransport::builder(stack)
+            .request_timeout(ms(settings.request_timeout_ms))
+            .max_body_bytes(settings.max_body_bytes)
+            .build()
+            .expect("the transport");
         let transport = Stamped::new(transport);
         let first_send = transport.first_send();
         let client = builder(&table, settings, base_url)

@@ -40,6 +40,7 @@
 //! transport error kinds marks such failures (and refused certificates)
 //! permanent, and its retry policy does not retry permanent failures.
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod cli;
 mod failure;

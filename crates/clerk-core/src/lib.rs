@@ -79,16 +79,29 @@
 //! - `test-util`: `test_util::MockTransport`, a recording, replaying
 //!   transport for your own tests.
 //! - `tracing` (off by default; builds for `wasm32-unknown-unknown` too): the
-//!   clients report to [`tracing`](https://docs.rs/tracing). Each call is one
-//!   span `clerk.call` (target `clerk_core`, level INFO) with `operation`,
-//!   `attempts`, `http.status_code`, `clerk.error_code`, `clerk.trace_id`,
-//!   `duration_ms` (not on `wasm32-unknown-unknown`, which has no clock) and
-//!   `outcome`; each retry is one event `retrying` in that span with
-//!   `attempt`, `reason` (`rate_limited`, `server_error`, `request_timeout`,
-//!   `status`, `timeout`, `not_sent`, `connection_lost`), `http.status_code`
-//!   when there was an answer, and `wait_ms`. Nothing else is recorded:
-//!   never the secret key, the token, its url, the base URL or a body. The
-//!   transport's own events nest inside the call's span.
+//!   clients report to [`tracing`](https://docs.rs/tracing), under
+//!   OpenTelemetry's HTTP client names where one exists and `clerk.` names
+//!   otherwise, so a `tracing-opentelemetry` pipeline shows each call as an
+//!   HTTP client span. Each call is one span `clerk.call` (target
+//!   `clerk_core`, level INFO) with `otel.name` (`POST /sign_in_tokens`,
+//!   `POST /sign_in_tokens/{sign_in_token_id}/revoke`), `otel.kind`
+//!   (`client`), `http.request.method`, `url.template` (the path below the
+//!   base URL), `clerk.operation`, `clerk.attempts`,
+//!   `http.response.status_code`, on failure `error.type` (the status code
+//!   of an error answer, else a [`TransportErrorKind`] label or
+//!   `call_timeout`, `unexpected_response`, `decode_error`,
+//!   `invalid_input`) and `otel.status_code` (`error`), `clerk.error_code`,
+//!   `clerk.trace_id`, `clerk.duration_ms` (not on
+//!   `wasm32-unknown-unknown`, which has no clock) and `clerk.outcome`; each
+//!   retry is one event `retrying` in that span with
+//!   `http.request.resend_count` (1 for the first retry), the failed
+//!   attempt's `error.type` and `http.response.status_code` (when there was
+//!   an answer), `clerk.retry_reason` (`rate_limited`, `server_error`,
+//!   `request_timeout`, `status`, `timeout`, `not_sent`,
+//!   `connection_lost`) and `clerk.wait_ms`. Nothing else is recorded:
+//!   never the secret key, the token, its url, the base URL (so no
+//!   `url.full` or `server.address`) or a body. The transport's own events
+//!   nest inside the call's span.
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -137,9 +150,15 @@ pub use secret::{SECRET_KEY_ENV, SecretKey, SecretKeyError, SecretString};
 pub use send_error::{ErrorSource, LocalSendError, SendError, error_chain};
 pub use timer::{BlockingTimer, NoTimer, ThreadSleep, Timer};
 pub use transport::{
-    BlockingHttpTransport, BlockingTransportFn, BoxedResponseFuture, DynHttpTransport, HttpRequest,
-    HttpResponse, HttpTransport, TransportError, TransportFn, blocking_transport_fn, transport_fn,
+    BlockingHttpTransport, BlockingTransportFn, BoxedResponseFuture, BoxedSendResponseFuture,
+    DynHttpTransport, HttpRequest, HttpResponse, HttpTransport, SendBoxed, SendBoxer,
+    SendDynHttpTransport, TransportError, TransportFn, blocking_transport_fn, transport_fn,
 };
 
 pub use bytes;
 pub use http;
+
+/// The README's examples, compiled (and run, unless `no_run`) as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -298,7 +298,8 @@ pub type BoxedResponseFuture<'a, E> =
 /// [`Client`](crate::Client) like any other transport. The cost is one
 /// allocation per request for the box. Like [`HttpTransport`]'s, the boxed
 /// future has no `Send` bound, so the client's futures over a trait object
-/// are not `Send`.
+/// are not `Send`: for a transport chosen at run time in a multi-threaded
+/// service, use [`SendDynHttpTransport`].
 ///
 /// ```
 /// use std::sync::Arc;
@@ -382,6 +383,202 @@ macro_rules! transport_objects {
 transport_objects!(+ '_);
 transport_objects!(+ Send + '_);
 transport_objects!(+ Send + Sync + '_);
+
+/// The boxed, `Send` future a [`SendDynHttpTransport`] returns.
+pub type BoxedSendResponseFuture<'a, E = crate::SendError> =
+    std::pin::Pin<Box<dyn Future<Output = Result<HttpResponse, E>> + Send + 'a>>;
+
+/// The object-safe, thread-safe twin of [`HttpTransport`]: a transport
+/// chosen at run time whose futures are `Send`, kept as
+/// `Arc<dyn SendDynHttpTransport + Send + Sync>` and used from
+/// `tokio::spawn`, an axum handler or any multi-threaded runtime.
+///
+/// [`DynHttpTransport`] boxes futures without a `Send` bound, so a client
+/// over it cannot cross threads. This trait's boxed futures are `Send`, and
+/// its trait object is an [`HttpTransport`] whose futures are `Send` too, so
+/// the futures of a [`Client`](crate::Client) over an `Arc` of it are.
+///
+/// Its error is [`SendError`](crate::SendError), the one every adapter crate returns (a
+/// transport with another error maps it, as [`SendBoxed`]'s closure may).
+/// Why not an associated `Error` as in [`DynHttpTransport`]: the object's
+/// type would then name `SendError`'s `dyn Error + Send + Sync` source, and
+/// rustc, which checks a spawned future for `Send` with lifetimes erased,
+/// then refuses the `'static` that type needs ("implementation is not
+/// general enough").
+///
+/// There is no blanket impl over every `HttpTransport + Send + Sync`: that
+/// its future is `Send` cannot be written as a bound on stable Rust (it
+/// needs return-type notation). Each transport whose futures are `Send`
+/// implements it by boxing its own futures: clerk-hyper's `HyperTransport`
+/// and clerk-tower's `TowerTransport` (on tokio) do, and your own is as
+/// short as this example. For a transport that does not, [`SendBoxed`] does
+/// the same from one closure.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use clerk_core::{
+///     BoxedSendResponseFuture, Client, HttpRequest, HttpResponse, HttpTransport, SecretKey,
+///     SendDynHttpTransport, SendError,
+/// };
+///
+/// struct Canned;
+/// impl HttpTransport for Canned {
+///     type Error = SendError;
+///     async fn send(&self, _request: HttpRequest) -> Result<HttpResponse, SendError> {
+///         Ok(http::Response::new(bytes::Bytes::from_static(br#"{"object":"sign_in_token","id":"sit_1","status":"revoked","user_id":"u","created_at":1,"updated_at":1}"#)))
+///     }
+/// }
+/// impl SendDynHttpTransport for Canned {
+///     fn send_boxed(&self, request: HttpRequest) -> BoxedSendResponseFuture<'_> {
+///         Box::pin(self.send(request))
+///     }
+///     fn send_within_boxed(&self, request: HttpRequest, remaining: Option<Duration>) -> BoxedSendResponseFuture<'_> {
+///         Box::pin(self.send_within(request, remaining))
+///     }
+/// }
+///
+/// // Picked at run time, shared across threads.
+/// let transport: Arc<dyn SendDynHttpTransport + Send + Sync> = Arc::new(Canned);
+/// let client = Client::builder(SecretKey::new("sk_test_x")?).without_retries().build(transport)?;
+/// fn assert_send<T: Send>(t: T) -> T { t }
+/// let revoked = futures_executor::block_on(assert_send(client.revoke_sign_in_token("sit_1")))?;
+/// assert_eq!(revoked.sign_in_token_id(), "sit_1");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait SendDynHttpTransport: Send + Sync {
+    /// [`HttpTransport::send`], boxed and `Send`.
+    ///
+    /// See [`SendDynHttpTransport`] for an example.
+    fn send_boxed(&self, request: HttpRequest) -> BoxedSendResponseFuture<'_>;
+
+    /// [`HttpTransport::send_within`], boxed and `Send`.
+    ///
+    /// See [`SendDynHttpTransport`] for an example.
+    fn send_within_boxed(
+        &self,
+        request: HttpRequest,
+        remaining: Option<Duration>,
+    ) -> BoxedSendResponseFuture<'_>;
+}
+
+macro_rules! forward_send_dyn {
+    ($($ptr:ty),*) => {$(
+        impl<T: SendDynHttpTransport + ?Sized> SendDynHttpTransport for $ptr {
+            fn send_boxed(&self, request: HttpRequest) -> BoxedSendResponseFuture<'_> {
+                (**self).send_boxed(request)
+            }
+            fn send_within_boxed(
+                &self,
+                request: HttpRequest,
+                remaining: Option<Duration>,
+            ) -> BoxedSendResponseFuture<'_> {
+                (**self).send_within_boxed(request, remaining)
+            }
+        }
+    )*};
+}
+
+forward_send_dyn!(&T, Arc<T>, Box<T>);
+
+macro_rules! send_transport_objects {
+    ($($bounds:tt)*) => {
+        impl HttpTransport for dyn SendDynHttpTransport $($bounds)* {
+            type Error = crate::SendError;
+            // The boxed futures are `Send`; say so for the client's futures.
+            #[allow(refining_impl_trait)]
+            fn send(
+                &self,
+                request: HttpRequest,
+            ) -> impl Future<Output = Result<HttpResponse, crate::SendError>> + Send {
+                self.send_boxed(request)
+            }
+            #[allow(refining_impl_trait)]
+            fn send_within(
+                &self,
+                request: HttpRequest,
+                remaining: Option<Duration>,
+            ) -> impl Future<Output = Result<HttpResponse, crate::SendError>> + Send {
+                self.send_within_boxed(request, remaining)
+            }
+        }
+    };
+}
+
+send_transport_objects!(+ '_);
+send_transport_objects!(+ Send + '_);
+send_transport_objects!(+ Send + Sync + '_);
+
+/// The boxing function a [`SendBoxed`] keeps: the transport's
+/// `send_within`, boxed as a `Send` future.
+pub type SendBoxer<T> =
+    for<'a> fn(&'a T, HttpRequest, Option<Duration>) -> BoxedSendResponseFuture<'a>;
+
+/// Any transport whose futures are `Send`, made a [`SendDynHttpTransport`]
+/// by one closure written where its type is known:
+/// `|t, request, remaining| Box::pin(t.send_within(request, remaining))`.
+/// The compiler checks there that the future is `Send`, which a generic
+/// impl cannot. A transport that implements [`SendDynHttpTransport`] itself
+/// needs none.
+///
+/// ```
+/// use std::sync::Arc;
+/// use clerk_core::{transport_fn, HttpTransport, SendBoxed, SendDynHttpTransport, SendError};
+///
+/// let transport = transport_fn(|_request| async {
+///     Ok::<_, SendError>(http::Response::new(bytes::Bytes::new()))
+/// });
+/// let shared: Arc<dyn SendDynHttpTransport + Send + Sync> =
+///     Arc::new(SendBoxed::new(transport, |t, request, remaining| {
+///         Box::pin(t.send_within(request, remaining))
+///     }));
+/// let response = futures_executor::block_on(shared.send_boxed(http::Request::new(bytes::Bytes::new())));
+/// assert!(response.is_ok());
+/// ```
+pub struct SendBoxed<T> {
+    transport: T,
+    boxer: SendBoxer<T>,
+}
+
+impl<T> SendBoxed<T> {
+    /// `transport`, whose futures `boxer` boxes.
+    ///
+    /// See [`SendBoxed`] for an example.
+    pub fn new(transport: T, boxer: SendBoxer<T>) -> Self {
+        Self { transport, boxer }
+    }
+
+    /// The transport inside.
+    ///
+    /// ```
+    /// use clerk_core::{transport_fn, HttpTransport, SendBoxed, SendError};
+    /// let t = transport_fn(|_r| async { Ok::<_, SendError>(http::Response::new(bytes::Bytes::new())) });
+    /// let boxed = SendBoxed::new(t, |t, r, d| Box::pin(t.send_within(r, d)));
+    /// let _inner = boxed.get_ref();
+    /// ```
+    pub fn get_ref(&self) -> &T {
+        &self.transport
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for SendBoxed<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("SendBoxed").field(&self.transport).finish()
+    }
+}
+
+impl<T: Send + Sync> SendDynHttpTransport for SendBoxed<T> {
+    fn send_boxed(&self, request: HttpRequest) -> BoxedSendResponseFuture<'_> {
+        (self.boxer)(&self.transport, request, None)
+    }
+    fn send_within_boxed(
+        &self,
+        request: HttpRequest,
+        remaining: Option<Duration>,
+    ) -> BoxedSendResponseFuture<'_> {
+        (self.boxer)(&self.transport, request, remaining)
+    }
+}
 
 /// An async transport made from a closure; see [`transport_fn`].
 #[derive(Clone, Copy)]

@@ -1,6 +1,7 @@
 //! What the clients tell `tracing`: one span per call, one event per retry,
-//! and no secret anywhere, under a subscriber that records every span,
-//! every field and every event.
+//! under OpenTelemetry's HTTP client names where one exists and `clerk.`
+//! names otherwise, and no secret anywhere, under a subscriber that records
+//! every span, every field and every event.
 #![cfg(feature = "tracing")]
 
 mod common;
@@ -165,21 +166,30 @@ impl Timer for Now {
     async fn sleep(&self, _: Duration) {}
 }
 
-const SPAN_FIELDS: [&str; 7] = [
-    "operation",
-    "attempts",
-    "http.status_code",
+/// The span's fields: OpenTelemetry's (`otel.*` are tracing-opentelemetry's
+/// span name, kind and status), then Clerk's own.
+const SPAN_FIELDS: [&str; 13] = [
+    "otel.name",
+    "otel.kind",
+    "otel.status_code",
+    "http.request.method",
+    "url.template",
+    "http.response.status_code",
+    "error.type",
+    "clerk.operation",
+    "clerk.attempts",
     "clerk.error_code",
     "clerk.trace_id",
-    "duration_ms",
-    "outcome",
+    "clerk.duration_ms",
+    "clerk.outcome",
 ];
-const EVENT_FIELDS: [&str; 5] = [
+const EVENT_FIELDS: [&str; 6] = [
     "message",
-    "attempt",
-    "reason",
-    "http.status_code",
-    "wait_ms",
+    "http.request.resend_count",
+    "http.response.status_code",
+    "error.type",
+    "clerk.retry_reason",
+    "clerk.wait_ms",
 ];
 
 fn assert_only_known_fields(capture: &Capture) {
@@ -237,29 +247,45 @@ fn a_call_with_retries_is_one_span_and_one_event_per_retry() {
     let spans = capture.call_spans();
     assert_eq!(spans.len(), 1, "{:#?}", capture.seen());
     let span = capture.span_fields(spans[0]);
-    assert_eq!(get(&span, "operation"), Some("revoke_sign_in_token"));
-    assert_eq!(get(&span, "attempts"), Some("3"));
-    assert_eq!(get(&span, "http.status_code"), Some("200"));
+    assert_eq!(
+        get(&span, "otel.name"),
+        Some("POST /sign_in_tokens/{sign_in_token_id}/revoke")
+    );
+    assert_eq!(get(&span, "otel.kind"), Some("client"));
+    assert_eq!(get(&span, "http.request.method"), Some("POST"));
+    assert_eq!(
+        get(&span, "url.template"),
+        Some("/sign_in_tokens/{sign_in_token_id}/revoke")
+    );
+    assert_eq!(get(&span, "clerk.operation"), Some("revoke_sign_in_token"));
+    assert_eq!(get(&span, "clerk.attempts"), Some("3"));
+    assert_eq!(get(&span, "http.response.status_code"), Some("200"));
     assert_eq!(get(&span, "clerk.trace_id"), Some("trace-ok"));
-    assert_eq!(get(&span, "outcome"), Some("ok"));
-    assert!(get(&span, "duration_ms").is_some(), "{span:?}");
+    assert_eq!(get(&span, "clerk.outcome"), Some("ok"));
+    assert!(get(&span, "clerk.duration_ms").is_some(), "{span:?}");
     assert_eq!(get(&span, "clerk.error_code"), None);
+    // A success is no error: no error.type, and the status left unset.
+    assert_eq!(get(&span, "error.type"), None);
+    assert_eq!(get(&span, "otel.status_code"), None);
 
     let events = capture.events_in(spans[0]);
     assert_eq!(events.len(), 2, "{events:#?}");
-    assert_eq!(get(&events[0], "attempt"), Some("1"));
-    assert_eq!(get(&events[0], "reason"), Some("rate_limited"));
-    assert_eq!(get(&events[0], "http.status_code"), Some("429"));
+    // The first resend follows the first attempt.
+    assert_eq!(get(&events[0], "http.request.resend_count"), Some("1"));
+    assert_eq!(get(&events[0], "clerk.retry_reason"), Some("rate_limited"));
+    assert_eq!(get(&events[0], "http.response.status_code"), Some("429"));
+    assert_eq!(get(&events[0], "error.type"), Some("429"));
     // Retry-After: 0, plus up to 500 ms of jitter.
-    let wait_ms: u64 = get(&events[0], "wait_ms")
-        .expect("wait_ms")
+    let wait_ms: u64 = get(&events[0], "clerk.wait_ms")
+        .expect("clerk.wait_ms")
         .parse()
         .expect("a number");
     assert!(wait_ms <= 500, "{wait_ms}");
-    assert_eq!(get(&events[1], "attempt"), Some("2"));
-    assert_eq!(get(&events[1], "reason"), Some("server_error"));
-    assert_eq!(get(&events[1], "http.status_code"), Some("503"));
-    assert!(get(&events[1], "wait_ms").is_some());
+    assert_eq!(get(&events[1], "http.request.resend_count"), Some("2"));
+    assert_eq!(get(&events[1], "clerk.retry_reason"), Some("server_error"));
+    assert_eq!(get(&events[1], "http.response.status_code"), Some("503"));
+    assert_eq!(get(&events[1], "error.type"), Some("503"));
+    assert!(get(&events[1], "clerk.wait_ms").is_some());
 
     assert_only_known_fields(&capture);
     assert_clean(&capture);
@@ -279,12 +305,16 @@ fn a_failed_call_records_status_code_and_trace_id() {
     let spans = capture.call_spans();
     assert_eq!(spans.len(), 1);
     let span = capture.span_fields(spans[0]);
-    assert_eq!(get(&span, "operation"), Some("create_sign_in_token"));
-    assert_eq!(get(&span, "attempts"), Some("1"));
-    assert_eq!(get(&span, "http.status_code"), Some("422"));
+    assert_eq!(get(&span, "otel.name"), Some("POST /sign_in_tokens"));
+    assert_eq!(get(&span, "url.template"), Some("/sign_in_tokens"));
+    assert_eq!(get(&span, "clerk.operation"), Some("create_sign_in_token"));
+    assert_eq!(get(&span, "clerk.attempts"), Some("1"));
+    assert_eq!(get(&span, "http.response.status_code"), Some("422"));
+    assert_eq!(get(&span, "error.type"), Some("422"));
+    assert_eq!(get(&span, "otel.status_code"), Some("error"));
     assert_eq!(get(&span, "clerk.error_code"), Some("form_param_missing"));
     assert_eq!(get(&span, "clerk.trace_id"), Some("trace-422"));
-    assert_eq!(get(&span, "outcome"), Some("api_error"));
+    assert_eq!(get(&span, "clerk.outcome"), Some("api_error"));
     assert!(capture.events_in(spans[0]).is_empty());
     assert_only_known_fields(&capture);
 }
@@ -303,10 +333,27 @@ fn transport_failures_are_retried_with_their_reason() {
     });
     let spans = capture.call_spans();
     let events = capture.events_in(spans[0]);
-    let reasons: Vec<_> = events.iter().map(|e| get(e, "reason")).collect();
+    let reasons: Vec<_> = events
+        .iter()
+        .map(|e| get(e, "clerk.retry_reason"))
+        .collect();
     assert_eq!(reasons, [Some("not_sent"), Some("timeout")]);
-    assert!(events.iter().all(|e| get(e, "http.status_code").is_none()));
-    assert_eq!(get(&capture.span_fields(spans[0]), "attempts"), Some("3"));
+    // No answer: the transport's kind is the error type.
+    let types: Vec<_> = events.iter().map(|e| get(e, "error.type")).collect();
+    assert_eq!(types, [Some("connect"), Some("timeout")]);
+    let resends: Vec<_> = events
+        .iter()
+        .map(|e| get(e, "http.request.resend_count"))
+        .collect();
+    assert_eq!(resends, [Some("1"), Some("2")]);
+    assert!(
+        events
+            .iter()
+            .all(|e| get(e, "http.response.status_code").is_none())
+    );
+    let span = capture.span_fields(spans[0]);
+    assert_eq!(get(&span, "clerk.attempts"), Some("3"));
+    assert_eq!(get(&span, "error.type"), None);
     assert_only_known_fields(&capture);
     assert_clean(&capture);
 }
@@ -393,16 +440,41 @@ fn no_secret_reaches_a_subscriber_that_records_everything() {
     let mut retries = 0;
     for &span in &spans {
         let fields = capture.span_fields(span);
-        for name in ["operation", "attempts", "duration_ms", "outcome"] {
+        for name in [
+            "otel.name",
+            "otel.kind",
+            "http.request.method",
+            "url.template",
+            "clerk.operation",
+            "clerk.attempts",
+            "clerk.duration_ms",
+            "clerk.outcome",
+        ] {
             assert!(get(&fields, name).is_some(), "{name} missing: {fields:?}");
         }
-        let outcome = get(&fields, "outcome").unwrap().to_owned();
+        let outcome = get(&fields, "clerk.outcome").unwrap().to_owned();
         if outcome != "transport_error" {
-            assert!(get(&fields, "http.status_code").is_some(), "{fields:?}");
+            assert!(
+                get(&fields, "http.response.status_code").is_some(),
+                "{fields:?}"
+            );
         }
+        // Every failure has its error type and status; a success neither.
+        let failed = outcome != "ok";
+        assert_eq!(get(&fields, "error.type").is_some(), failed, "{fields:?}");
+        assert_eq!(
+            get(&fields, "otel.status_code"),
+            failed.then_some("error"),
+            "{fields:?}"
+        );
         outcomes.push(outcome);
         for event in capture.events_in(span) {
-            for name in ["attempt", "reason", "wait_ms"] {
+            for name in [
+                "http.request.resend_count",
+                "error.type",
+                "clerk.retry_reason",
+                "clerk.wait_ms",
+            ] {
                 assert!(get(&event, name).is_some(), "{name} missing: {event:?}");
             }
             retries += 1;

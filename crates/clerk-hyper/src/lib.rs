@@ -176,11 +176,12 @@
 //!   are judged the same way on every OS, only against more roots, with no
 //!   per-platform setup (the platform verifier needs some on Android).
 //! - `tracing`: turns on clerk-core's `tracing` feature (a span `clerk.call`
-//!   per call, an event `retrying` per retry) and adds, at DEBUG with target
-//!   `clerk_hyper`, one event `answered` per attempt that got a response
-//!   head: `http.version` (whether HTTP/2 was negotiated) and
-//!   `http.status_code`. It nests in the call's span. Never a header, a url
-//!   or a body.
+//!   per call, an event `retrying` per retry, under OpenTelemetry's HTTP
+//!   client names) and adds, at DEBUG with target `clerk_hyper`, one event
+//!   `answered` per attempt that got a response head:
+//!   `network.protocol.version` (`1.1`, or `2` when HTTP/2 was negotiated)
+//!   and `http.response.status_code`. It nests in the call's span. Never a
+//!   header, a url or a body.
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -252,3 +253,8 @@ pub fn client(
         .timer(TokioTimer)
         .build(HyperTransport::builder().build()?)?)
 }
+
+/// The README's examples, compiled (and run, unless `no_run`) as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

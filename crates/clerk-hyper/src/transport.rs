@@ -205,8 +205,8 @@ impl HyperTransport {
             tracing::event!(
                 target: "clerk_hyper",
                 tracing::Level::DEBUG,
-                http.version = ?response.version(),
-                http.status_code = response.status().as_u16(),
+                network.protocol.version = protocol_version(response.version()),
+                http.response.status_code = response.status().as_u16(),
                 "answered"
             );
             exchange::read_capped(response, limit).await
@@ -219,6 +219,20 @@ impl HyperTransport {
                 .unwrap_or_else(|| Err(SendError::timeout(Some(after)))),
             None => whole.await,
         }
+    }
+}
+
+/// OpenTelemetry's `network.protocol.version`: the HTTP version without
+/// its `HTTP/` prefix (`1.1`, `2`).
+#[cfg(feature = "tracing")]
+fn protocol_version(version: http::Version) -> &'static str {
+    match version {
+        http::Version::HTTP_09 => "0.9",
+        http::Version::HTTP_10 => "1.0",
+        http::Version::HTTP_11 => "1.1",
+        http::Version::HTTP_2 => "2",
+        http::Version::HTTP_3 => "3",
+        _ => "_OTHER",
     }
 }
 
@@ -251,6 +265,35 @@ impl HttpTransport for HyperTransport {
         remaining: Option<Duration>,
     ) -> impl Future<Output = Result<HttpResponse, Self::Error>> + Send {
         self.exchange(request, remaining)
+    }
+}
+
+/// A transport chosen at run time, used across threads:
+/// `Arc<dyn SendDynHttpTransport + Send + Sync>`,
+/// whose client's futures are `Send` (`tokio::spawn`, an axum handler).
+///
+/// ```
+/// # #[cfg(feature = "webpki-roots")] {
+/// use std::sync::Arc;
+/// use clerk_core::SendDynHttpTransport;
+///
+/// let shared: Arc<dyn SendDynHttpTransport + Send + Sync> =
+///     Arc::new(clerk_hyper::HyperTransport::builder().build()?);
+/// # let _ = shared;
+/// # }
+/// # Ok::<(), clerk_core::BuildError>(())
+/// ```
+impl clerk_core::SendDynHttpTransport for HyperTransport {
+    fn send_boxed(&self, request: HttpRequest) -> clerk_core::BoxedSendResponseFuture<'_> {
+        Box::pin(self.exchange(request, None))
+    }
+
+    fn send_within_boxed(
+        &self,
+        request: HttpRequest,
+        remaining: Option<Duration>,
+    ) -> clerk_core::BoxedSendResponseFuture<'_> {
+        Box::pin(self.exchange(request, remaining))
     }
 }
 

@@ -121,14 +121,17 @@ async fn a_retried_success_over_http_is_traced_without_secrets() {
     assert_clean(&text);
     assert_eq!(closed_calls(&text), 1, "{text}");
     for expected in [
-        "clerk.call{operation=\"create_sign_in_token\"",
-        "answered http.version=HTTP/1.1 http.status_code=429",
-        "answered http.version=HTTP/1.1 http.status_code=200",
-        "retrying attempt=1 reason=\"rate_limited\" http.status_code=429",
-        "attempts=2",
+        "clerk.call{otel.name=\"POST /sign_in_tokens\" otel.kind=\"client\" \
+         http.request.method=\"POST\" url.template=\"/sign_in_tokens\" \
+         clerk.operation=\"create_sign_in_token\"",
+        "answered network.protocol.version=\"1.1\" http.response.status_code=429",
+        "answered network.protocol.version=\"1.1\" http.response.status_code=200",
+        "retrying http.request.resend_count=1 error.type=\"429\" \
+         http.response.status_code=429 clerk.retry_reason=\"rate_limited\"",
+        "clerk.attempts=2",
         "clerk.trace_id=\"trace-ok-1\"",
-        "outcome=\"ok\"",
-        "duration_ms=",
+        "clerk.outcome=\"ok\"",
+        "clerk.duration_ms=",
     ] {
         assert!(text.contains(expected), "`{expected}` missing:\n{text}");
     }
@@ -196,13 +199,15 @@ async fn no_hostile_case_puts_a_secret_into_tracing() {
         "one span per call:\n{text}"
     );
     for expected in [
-        "outcome=\"api_error\"",
-        "outcome=\"timeout\"",
-        "outcome=\"transport_error\"",
-        "outcome=\"unexpected_response\"",
-        "retrying attempt=1",
-        "answered http.version=",
-        "http.status_code=",
+        "clerk.outcome=\"api_error\"",
+        "clerk.outcome=\"timeout\"",
+        "clerk.outcome=\"transport_error\"",
+        "clerk.outcome=\"unexpected_response\"",
+        "otel.status_code=\"error\"",
+        "error.type=\"timeout\"",
+        "retrying http.request.resend_count=1",
+        "answered network.protocol.version=",
+        "http.response.status_code=",
     ] {
         assert!(text.contains(expected), "`{expected}` missing:\n{text}");
     }

@@ -12,15 +12,22 @@ use clerk_core::{SendError, TransportErrorKind, error_chain};
 /// its URL.
 pub(crate) fn from_reqwest(error: reqwest::Error, deadline: Option<Duration>) -> SendError {
     let error = error.without_url();
+    sort(&error, deadline).with_source(error)
+}
+
+/// The kind and message [`from_reqwest`] gives `error`, without a source:
+/// for an error only seen by reference (inside a middleware's error, or on
+/// its way through the innermost middleware).
+pub(crate) fn sort(error: &reqwest::Error, deadline: Option<Duration>) -> SendError {
     if error.is_timeout() {
         return if error.is_connect() {
-            SendError::connect_timeout(None).with_source(error)
+            SendError::connect_timeout(None)
         } else {
-            SendError::timeout(deadline).with_source(error)
+            SendError::timeout(deadline)
         };
     }
     if error.is_connect() {
-        return match tls_kind(&error) {
+        return match tls_kind(error) {
             Some(TransportErrorKind::Certificate) => SendError::new(
                 TransportErrorKind::Certificate,
                 "the TLS handshake failed: the server's certificate was refused",
@@ -30,10 +37,9 @@ pub(crate) fn from_reqwest(error: reqwest::Error, deadline: Option<Duration>) ->
                 TransportErrorKind::Connect,
                 "could not connect to the server",
             ),
-        }
-        .with_source(error);
+        };
     }
-    match broken_exchange(&error) {
+    match broken_exchange(error) {
         Some(TransportErrorKind::Protocol) => SendError::new(
             TransportErrorKind::Protocol,
             "the server broke the HTTP protocol",
@@ -41,7 +47,6 @@ pub(crate) fn from_reqwest(error: reqwest::Error, deadline: Option<Duration>) ->
         Some(kind) => SendError::new(kind, "the connection failed during the exchange"),
         None => SendError::new(TransportErrorKind::Other, "the request failed"),
     }
-    .with_source(error)
 }
 
 /// Sorts an error met while reading a blocking body: reqwest puts its own

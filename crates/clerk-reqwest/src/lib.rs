@@ -79,6 +79,70 @@
 //!   server refused at the protocol level before processing them (HTTP/2
 //!   `REFUSED_STREAM`), which is safe for a create too.
 //!
+//! ## Middleware
+//!
+//! With feature `middleware`, [`ReqwestTransport::from`] (or
+//! [`Builder::build_with_middleware`]) also takes a
+//! [`reqwest_middleware::ClientWithMiddleware`] (reqwest-middleware 0.5),
+//! so your retry, tracing or caching middleware runs on Clerk's calls
+//! too. The contract holds as over a plain client: the cleartext rule is
+//! checked before any middleware sees the request, the body cap applies to
+//! the answer your middleware hands back, and the attempt's deadline covers
+//! all the middleware does (every resend of a retrying one included), not
+//! only each request it makes. Async only: reqwest-middleware has no
+//! blocking client.
+#![cfg_attr(feature = "middleware", doc = "")]
+#![cfg_attr(
+    feature = "middleware",
+    doc = "[`Builder::build_with_middleware`]: crate::Builder::build_with_middleware"
+)]
+#![cfg_attr(not(feature = "middleware"), doc = "")]
+#![cfg_attr(
+    not(feature = "middleware"),
+    doc = "[`Builder::build_with_middleware`]: crate#crate-features"
+)]
+#![cfg_attr(
+    not(feature = "middleware"),
+    doc = "[`reqwest_middleware::ClientWithMiddleware`]: crate#crate-features"
+)]
+//!
+//! - **Your middleware sees the secret key.** It is in the request's
+//!   `Authorization` header, which clerk-core marks
+//!   [sensitive](http::HeaderValue::set_sensitive): `{:?}` of the request
+//!   or its headers prints `Sensitive` in its place (`tests/middleware.rs`
+//!   logs requests the way a logging middleware does and finds no key). A
+//!   middleware that reads header values on purpose (`to_str`,
+//!   `as_bytes`) gets the key; do not log those. The answer it sees holds
+//!   the sign-in token and its `url` in the body, both secrets.
+//! - **Failures.** A reqwest error, returned as is or found inside a
+//!   middleware's error, is sorted as over a plain client; a failure of the
+//!   middleware's own is kind `Other`, its error kept unquoted as a
+//!   [`MiddlewareError`]. "Not sent" is claimed only when this transport's
+//!   own innermost middleware saw every request reqwest was handed fail
+//!   before reaching the server; otherwise (a retry middleware that
+//!   reports a refused connection after an earlier attempt timed out at the
+//!   server) the kind becomes `Timeout` or `Other`, so clerk-core does not
+//!   send a create again.
+//! - **Retry middleware doubles the retries.** clerk-core already retries,
+//!   with jitter, within the whole-call deadline, and never re-sends a
+//!   create that may have reached Clerk. A retry middleware (such as
+//!   `reqwest-retry`) under it multiplies the attempts (each of
+//!   clerk-core's attempts becomes up to that many sends), spends the
+//!   attempt's deadline on its own waits, and re-sends a create after a
+//!   timeout, which may mint two sign-in tokens. Hand this transport a
+//!   client without retry middleware, or turn clerk-core's retries off
+//!   (`without_retries()`) and accept the duplicate-create risk.
+#![cfg_attr(feature = "middleware", doc = "")]
+#![cfg_attr(
+    feature = "middleware",
+    doc = "[`MiddlewareError`]: crate::MiddlewareError"
+)]
+#![cfg_attr(not(feature = "middleware"), doc = "")]
+#![cfg_attr(
+    not(feature = "middleware"),
+    doc = "[`MiddlewareError`]: crate#crate-features"
+)]
+//!
 //! ## One TLS stack
 //!
 //! With default features this crate turns on reqwest's `rustls` feature,
@@ -137,6 +201,11 @@
 //! - `http2` (default): reqwest's `http2` feature.
 //! - `blocking`: [`ReqwestBlockingTransport`] and `blocking_client` for
 //!   clerk-core's `BlockingClient` (reqwest's `blocking` feature).
+//! - `middleware`: [`ReqwestTransport`] over reqwest-middleware 0.5's
+//!   `ClientWithMiddleware` (see [Middleware](#middleware)), and
+//!   [`MiddlewareError`]. Adds `reqwest-middleware` and its own
+//!   dependencies (`anyhow`, `async-trait`, `tower-service`), no HTTP or
+//!   TLS crate.
 #![cfg_attr(feature = "blocking", doc = "")]
 #![cfg_attr(
     feature = "blocking",
@@ -154,15 +223,25 @@
 #[cfg(feature = "blocking")]
 mod blocking;
 mod error;
+#[cfg(feature = "middleware")]
+mod middleware;
 mod transport;
 
 #[cfg(feature = "blocking")]
 pub use blocking::ReqwestBlockingTransport;
 pub use clerk_core::SendError as Error;
+#[cfg(feature = "middleware")]
+pub use middleware::MiddlewareError;
 pub use transport::{Builder, ReqwestTransport};
 
 /// The `reqwest` crate this transport is built on (0.13).
 pub use reqwest;
+
+/// The `reqwest-middleware` crate whose `ClientWithMiddleware` this
+/// transport accepts (0.5, feature `middleware`).
+#[cfg(feature = "middleware")]
+#[cfg_attr(docsrs, doc(cfg(feature = "middleware")))]
+pub use reqwest_middleware;
 
 /// clerk-tokio's [`clerk_core::Timer`] on tokio's clock (the same type as
 /// `clerk_hyper::TokioTimer`), so the async client can wait between retries
@@ -211,3 +290,8 @@ pub fn blocking_client(
 ) -> Result<clerk_core::BlockingClient<ReqwestBlockingTransport>, clerk_core::BuildError> {
     Ok(clerk_core::Client::builder(secret_key).build_blocking(ReqwestBlockingTransport::new()?)?)
 }
+
+/// The README's examples, compiled (and run, unless `no_run`) as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

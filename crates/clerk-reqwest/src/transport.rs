@@ -129,7 +129,7 @@ impl Builder {
     }
 
     /// A transport over your client, whose own settings (redirects,
-    /// proxies, roots, default headers, middleware-free TLS) stay as they
+    /// proxies, roots, default headers, TLS) stay as they
     /// are; see the crate documentation for what they decide.
     ///
     /// ```
@@ -139,7 +139,35 @@ impl Builder {
     /// ```
     pub fn build_with(self, client: reqwest::Client) -> ReqwestTransport {
         ReqwestTransport {
-            client,
+            client: Stack::Plain(client),
+            limits: self.limits,
+        }
+    }
+
+    /// A transport over your reqwest-middleware client (feature
+    /// `middleware`): every request runs through your middleware, under
+    /// this transport's deadline, body cap and cleartext rule; see
+    /// [Middleware](crate#middleware) for what a middleware sees and how its
+    /// failures are sorted.
+    ///
+    /// ```
+    /// use clerk_reqwest::reqwest_middleware::ClientBuilder;
+    ///
+    /// let mine = ClientBuilder::new(reqwest::Client::new()).build(); // .with(your middleware)
+    /// let transport = clerk_reqwest::ReqwestTransport::builder()
+    ///     .request_timeout(std::time::Duration::from_secs(5))
+    ///     .build_with_middleware(mine);
+    /// assert!(transport.has_middleware());
+    /// assert_eq!(transport.request_timeout(), Some(std::time::Duration::from_secs(5)));
+    /// ```
+    #[cfg(feature = "middleware")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "middleware")))]
+    pub fn build_with_middleware(
+        self,
+        client: reqwest_middleware::ClientWithMiddleware,
+    ) -> ReqwestTransport {
+        ReqwestTransport {
+            client: Stack::Middleware(crate::middleware::with_probe(client)),
             limits: self.limits,
         }
     }
@@ -201,8 +229,17 @@ impl Builder {
 /// ```
 #[derive(Clone)]
 pub struct ReqwestTransport {
-    client: reqwest::Client,
+    client: Stack,
     limits: TransportLimits,
+}
+
+/// What moves the bytes: your client, or your client behind your
+/// middleware (with this crate's probe appended as the innermost one).
+#[derive(Clone)]
+enum Stack {
+    Plain(reqwest::Client),
+    #[cfg(feature = "middleware")]
+    Middleware(reqwest_middleware::ClientWithMiddleware),
 }
 
 /// A reqwest client that could not start, without its URL.
@@ -234,7 +271,8 @@ impl ReqwestTransport {
         Builder::default()
     }
 
-    /// The reqwest client underneath.
+    /// The reqwest client underneath (with feature `middleware`, the one
+    /// under your middleware).
     ///
     /// ```
     /// let mine = reqwest::Client::new();
@@ -242,7 +280,26 @@ impl ReqwestTransport {
     /// let _same_pool: &reqwest::Client = transport.client();
     /// ```
     pub fn client(&self) -> &reqwest::Client {
-        &self.client
+        match &self.client {
+            Stack::Plain(client) => client,
+            #[cfg(feature = "middleware")]
+            Stack::Middleware(client) => client.as_ref(),
+        }
+    }
+
+    /// Whether requests run through a reqwest-middleware client
+    /// (`Builder::build_with_middleware`, feature `middleware`).
+    ///
+    /// ```
+    /// let t = clerk_reqwest::ReqwestTransport::from(reqwest::Client::new());
+    /// assert!(!t.has_middleware());
+    /// ```
+    pub fn has_middleware(&self) -> bool {
+        match &self.client {
+            Stack::Plain(_) => false,
+            #[cfg(feature = "middleware")]
+            Stack::Middleware(_) => true,
+        }
     }
 
     /// The deadline set on each request, if any.
@@ -289,18 +346,42 @@ impl ReqwestTransport {
         if let Some(deadline) = deadline {
             *request.timeout_mut() = Some(deadline);
         }
-        let failed = |e| from_reqwest(e, deadline);
-        let mut response = self.client.execute(request).await.map_err(failed)?;
-        let mut body = BodyBuffer::new(limits.max_body_bytes, response.content_length())?;
-        while let Some(chunk) = response.chunk().await.map_err(failed)? {
-            body.push(chunk)?;
+        match &self.client {
+            Stack::Plain(client) => {
+                let response = client
+                    .execute(request)
+                    .await
+                    .map_err(|e| from_reqwest(e, deadline))?;
+                read(response, limits.max_body_bytes, deadline).await
+            }
+            #[cfg(feature = "middleware")]
+            Stack::Middleware(client) => {
+                crate::middleware::exchange(client, request, limits.max_body_bytes, deadline).await
+            }
         }
-        let mut out = http::Response::new(body.finish());
-        *out.status_mut() = response.status();
-        *out.version_mut() = response.version();
-        *out.headers_mut() = std::mem::take(response.headers_mut());
-        Ok(out)
     }
+}
+
+/// Reads `response` whole into clerk-core's [`BodyBuffer`] (the body cap,
+/// by `Content-Length` and while reading): the one way both stacks answer.
+pub(crate) async fn read(
+    mut response: reqwest::Response,
+    max_body_bytes: usize,
+    deadline: Option<Duration>,
+) -> Result<HttpResponse, SendError> {
+    let mut body = BodyBuffer::new(max_body_bytes, response.content_length())?;
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| from_reqwest(e, deadline))?
+    {
+        body.push(chunk)?;
+    }
+    let mut out = http::Response::new(body.finish());
+    *out.status_mut() = response.status();
+    *out.version_mut() = response.version();
+    *out.headers_mut() = std::mem::take(response.headers_mut());
+    Ok(out)
 }
 
 impl From<reqwest::Client> for ReqwestTransport {
@@ -308,6 +389,23 @@ impl From<reqwest::Client> for ReqwestTransport {
     /// rule ([`Builder::build_with`] to change them).
     fn from(client: reqwest::Client) -> Self {
         Builder::default().build_with(client)
+    }
+}
+
+#[cfg(feature = "middleware")]
+#[cfg_attr(docsrs, doc(cfg(feature = "middleware")))]
+impl From<reqwest_middleware::ClientWithMiddleware> for ReqwestTransport {
+    /// Wraps your middleware client with the default deadline, body cap and
+    /// cleartext rule ([`Builder::build_with_middleware`] to change them).
+    ///
+    /// ```
+    /// let mine = clerk_reqwest::reqwest_middleware::ClientWithMiddleware::from(reqwest::Client::new());
+    /// let transport = clerk_reqwest::ReqwestTransport::from(mine);
+    /// assert!(transport.has_middleware());
+    /// assert_eq!(transport.limits(), &clerk_core::TransportLimits::default());
+    /// ```
+    fn from(client: reqwest_middleware::ClientWithMiddleware) -> Self {
+        Builder::default().build_with_middleware(client)
     }
 }
 
@@ -333,12 +431,40 @@ impl HttpTransport for ReqwestTransport {
     }
 }
 
+/// A transport chosen at run time, used across threads:
+/// `Arc<dyn SendDynHttpTransport + Send + Sync>`, whose client's futures are
+/// `Send` (`tokio::spawn`, an axum handler).
+///
+/// ```
+/// use std::sync::Arc;
+/// use clerk_core::SendDynHttpTransport;
+///
+/// let shared: Arc<dyn SendDynHttpTransport + Send + Sync> =
+///     Arc::new(clerk_reqwest::ReqwestTransport::new()?);
+/// # let _ = shared;
+/// # Ok::<(), clerk_core::BuildError>(())
+/// ```
+impl clerk_core::SendDynHttpTransport for ReqwestTransport {
+    fn send_boxed(&self, request: HttpRequest) -> clerk_core::BoxedSendResponseFuture<'_> {
+        Box::pin(self.exchange(request, None))
+    }
+
+    fn send_within_boxed(
+        &self,
+        request: HttpRequest,
+        remaining: Option<Duration>,
+    ) -> clerk_core::BoxedSendResponseFuture<'_> {
+        Box::pin(self.exchange(request, remaining))
+    }
+}
+
 impl fmt::Debug for ReqwestTransport {
     // Not the client's own Debug: it prints default headers, which may hold
     // credentials of yours.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReqwestTransport")
             .field("limits", &self.limits)
+            .field("middleware", &self.has_middleware())
             .finish_non_exhaustive()
     }
 }

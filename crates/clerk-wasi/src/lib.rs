@@ -82,6 +82,7 @@
 //! error or `Debug` output quotes a header, the URL or a body byte. Text a
 //! host attaches to an error code stays out of `Display` and `Debug`.
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod policy;
 
@@ -148,3 +149,9 @@ pub fn blocking_client_with<S>(
         .build_blocking(WasiTransport::new())?
         .with_timer(WasiTimer))
 }
+
+/// The README's example, compiled as a doctest where it can be: for
+/// `wasm32-wasip2` (`cargo test --doc --target wasm32-wasip2`, which CI runs).
+#[cfg(all(doctest, target_os = "wasi", target_env = "p2"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
