@@ -8,10 +8,7 @@ use clerk_core::{BodyBuffer, HttpRequest, HttpResponse, SendError};
 use js_sys::{Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    AbortController, Headers, ReadableStreamDefaultReader, RequestInit, RequestRedirect, Response,
-    ResponseType,
-};
+use web_sys::{ReadableStream, ReadableStreamDefaultReader};
 
 use crate::error::{
     body_failed, browser_window, fetch_failed, invalid_response, is_not_sent_code,
@@ -84,155 +81,252 @@ fn thrown(value: &JsValue, secrets: &[String]) -> Thrown {
     }
 }
 
-/// One exchange's `AbortController`: always made, so that dropping the
-/// future aborts the fetch and its body stream, with or without a deadline;
-/// with a deadline, a `setTimeout` calls its `abort`. Dropping it clears the
-/// timer, and aborts the request if it has not finished.
-struct Abort {
-    controller: AbortController,
-    timer: Option<JsValue>,
-    after: Option<Duration>,
+// The JavaScript half of one exchange, in one class, so that a call crosses
+// between WebAssembly and JavaScript a handful of times instead of once per
+// header, per promise and per body chunk. It only moves bytes: which
+// answers are refused, and the body cap, stay in Rust and clerk-core.
+//
+// - The constructor makes the exchange's `AbortController`, and arms the
+//   deadline's `setTimeout` when `ms >= 0` (it throws when the host has
+//   neither; nothing is sent then).
+// - `send` takes the request as one string (see [`Outgoing`]), calls the
+//   global `fetch` synchronously (a throw there is the host refusing the
+//   request: never sent) with `redirect: "manual"` and the signal, and
+//   resolves to the exchange itself once the head is in (`answered`), with
+//   the status (left 0 for a redirect the host hides), the headers as one
+//   string (`name\nvalue\n`, repeated: neither can hold a line feed), and
+//   the body: read whole with
+//   `arrayBuffer()` into `body` when `Content-Length` says it fits in `cap`
+//   and no `Content-Encoding` can make it larger; otherwise left in `stream`
+//   for Rust to read chunk by chunk under the cap. `undefined` when there is
+//   no global `fetch`.
+// - `close(finished)` clears the timer, and aborts when the exchange did not
+//   finish (the future was dropped, or failed): the fetch and its body stream
+//   stop.
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
+export class ClerkFetchExchange {
+  constructor(ms) {
+    const controller = new AbortController();
+    this.controller = controller;
+    this.timer = ms < 0 ? undefined : setTimeout(() => controller.abort(), ms);
+    this.answered = false;
+    this.status = 0;
+    this.head = "";
+    this.body = undefined;
+    this.stream = null;
+  }
+  send(text, urlEnd, methodEnd, headEnd, bytes, cap) {
+    const fetch = globalThis.fetch;
+    if (typeof fetch !== "function") return undefined;
+    const headers = [];
+    const parts = text.slice(methodEnd, headEnd).split("\n");
+    for (let i = 0; i + 1 < parts.length; i += 2) headers.push([parts[i], parts[i + 1]]);
+    const init = { method: text.slice(urlEnd, methodEnd), headers, redirect: "manual", signal: this.controller.signal };
+    if (bytes !== undefined) init.body = bytes;
+    else if (headEnd < text.length) init.body = text.slice(headEnd);
+    return fetch.call(globalThis, text.slice(0, urlEnd), init).then((response) => this.answer(response, cap));
+  }
+  answer(response, cap) {
+    this.answered = true;
+    if (response.type === "opaqueredirect") return this;
+    this.status = response.status;
+    let head = "";
+    for (const [name, value] of response.headers) head += name + "\n" + value + "\n";
+    this.head = head;
+    const stream = response.body;
+    if (stream === null) return this;
+    const length = response.headers.get("content-length");
+    const encoding = response.headers.get("content-encoding");
+    if (length !== null && /^\s*\d{1,15}\s*$/.test(length) && Number(length) <= cap &&
+        (encoding === null || encoding.trim().toLowerCase() === "identity")) {
+      return response.arrayBuffer().then((buffer) => {
+        this.body = new Uint8Array(buffer);
+        return this;
+      });
+    }
+    this.stream = stream;
+    return this;
+  }
+  close(finished) {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!finished) this.controller.abort();
+  }
+  get aborted() {
+    return this.controller.signal.aborted;
+  }
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = ClerkFetchExchange)]
+    type Exchange;
+
+    #[wasm_bindgen(constructor, js_class = ClerkFetchExchange, catch)]
+    fn new(ms: f64) -> Result<Exchange, JsValue>;
+
+    #[wasm_bindgen(method, catch)]
+    fn send(
+        this: &Exchange,
+        text: &str,
+        url_end: u32,
+        method_end: u32,
+        head_end: u32,
+        bytes: Option<Uint8Array>,
+        cap: f64,
+    ) -> Result<Option<Promise>, JsValue>;
+
+    #[wasm_bindgen(method)]
+    fn close(this: &Exchange, finished: bool);
+
+    #[wasm_bindgen(method, getter)]
+    fn aborted(this: &Exchange) -> bool;
+
+    #[wasm_bindgen(method, getter)]
+    fn answered(this: &Exchange) -> bool;
+
+    #[wasm_bindgen(method, getter)]
+    fn status(this: &Exchange) -> u16;
+
+    #[wasm_bindgen(method, getter)]
+    fn head(this: &Exchange) -> String;
+
+    #[wasm_bindgen(method, getter)]
+    fn body(this: &Exchange) -> Option<Vec<u8>>;
+
+    #[wasm_bindgen(method, getter)]
+    fn stream(this: &Exchange) -> Option<ReadableStream>;
+}
+
+/// One exchange under way. Dropped, it clears the deadline's timer, and
+/// aborts the request unless it finished.
+struct Guard {
+    exchange: Exchange,
+    deadline: Option<Duration>,
     finished: bool,
 }
 
-impl Abort {
-    fn start(after: Option<Duration>) -> Result<Self, SendError> {
-        let unavailable = |what: &str| {
-            fetch_failed(
-                &format!("the host has no {what} to abort the request with"),
-                true,
-            )
-        };
-        let controller = AbortController::new().map_err(|_| unavailable("AbortController"))?;
-        let mut abort = Self {
-            controller,
-            timer: None,
-            after,
-            finished: false,
-        };
-        if let Some(after) = after {
-            let fire = get(&abort.controller, "abort")
-                .dyn_into::<Function>()
-                .map_err(|_| unavailable("AbortController.abort"))?
-                .bind0(&abort.controller);
-            let set_timeout =
-                global_function("setTimeout").ok_or_else(|| unavailable("setTimeout"))?;
-            let id = set_timeout
-                .call2(&js_sys::global(), &fire, &JsValue::from_f64(millis(after)))
-                .map_err(|_| unavailable("working setTimeout"))?;
-            abort.timer = Some(id);
-        }
-        Ok(abort)
-    }
-
+impl Guard {
     /// The error for a failure seen while the request could be aborted:
     /// the deadline's, when it is what fired.
     fn or_timeout(&self, other: SendError) -> SendError {
-        match self.after {
-            Some(after) if self.controller.signal().aborted() => crate::error::timeout(after),
+        match self.deadline {
+            Some(after) if self.exchange.aborted() => crate::error::timeout(after),
             _ => other,
         }
     }
 }
 
-impl Drop for Abort {
+impl Drop for Guard {
     fn drop(&mut self) {
-        if let (Some(id), Some(clear)) = (self.timer.take(), global_function("clearTimeout")) {
-            let _ = clear.call1(&js_sys::global(), &id);
-        }
-        if !self.finished {
-            self.controller.abort();
-        }
+        self.exchange.close(self.finished);
     }
 }
 
-/// An exchange under way: `fetch`'s promise, the deadline armed for it, and
-/// the strings its error messages must not show.
-struct Started {
-    promise: Promise,
-    abort: Abort,
-    secrets: Vec<String>,
+thread_local! {
+    /// Whether this global scope is a browser window: it does not change.
+    static BROWSER_WINDOW: bool = is_browser_window();
 }
 
-/// Everything up to calling `fetch`, outside the async function: kept out
-/// of its state machine, the code is not repeated for each of its exits.
+/// What [`Exchange::send`] takes of a request: one string (one crossing,
+/// one decode) holding the url, the method, the headers (`name\nvalue\n`
+/// for each: neither can hold a line feed, `http` refuses one in a value)
+/// and, when it is UTF-8 and the request says its `Content-Type`, the body;
+/// the offsets where the first three end (the text before the body is
+/// ASCII, so byte offsets are JavaScript's string offsets too); and the body
+/// as bytes otherwise (`fetch` gives a string body a `text/plain` type when
+/// none is set).
+struct Outgoing {
+    text: String,
+    url_end: u32,
+    method_end: u32,
+    head_end: u32,
+    bytes: Option<Uint8Array>,
+}
+
 #[inline(never)]
-fn start(
-    transport: &FetchTransport,
-    request: &HttpRequest,
-    deadline: Option<Duration>,
-) -> Result<Started, SendError> {
-    if !transport.allow_browser_window && is_browser_window() {
-        return Err(browser_window());
-    }
-    let fetch = global_function("fetch").ok_or_else(no_fetch)?;
-    let secrets = policy::secrets_of(request.headers());
-    let refused = |value: JsValue| fetch_failed(&thrown(&value, &secrets).message, true);
-
-    let headers = Headers::new().map_err(refused)?;
+fn outgoing(request: &HttpRequest) -> Result<Outgoing, SendError> {
+    use std::fmt::Write as _;
+    let body = request.body();
+    let text_body = request
+        .headers()
+        .contains_key(http::header::CONTENT_TYPE)
+        .then(|| std::str::from_utf8(body).ok())
+        .flatten();
+    let mut text = String::with_capacity(256 + text_body.map_or(0, str::len));
+    let _ = write!(text, "{}", request.uri());
+    let url_end = text.len();
+    text.push_str(request.method().as_str());
+    let method_end = text.len();
     for (name, value) in policy::header_pairs(request.headers())? {
-        headers.append(name, value).map_err(refused)?;
+        text.push_str(name);
+        text.push('\n');
+        text.push_str(value);
+        text.push('\n');
     }
-    let init = RequestInit::new();
-    init.set_method(request.method().as_str());
-    init.set_headers(&headers);
-    // A 3xx comes back as a response; `Authorization` is never replayed to
-    // wherever it points.
-    init.set_redirect(RequestRedirect::Manual);
-    if !request.body().is_empty() {
-        init.set_body(&Uint8Array::from(request.body().as_ref()));
-    }
-    let abort = Abort::start(deadline)?;
-    init.set_signal(Some(&abort.controller.signal()));
-
-    // `this` is the global object: some hosts (workerd) throw "Illegal
-    // invocation" when fetch is called on anything else.
-    let url = JsValue::from_str(&request.uri().to_string());
-    let promise = fetch
-        .call2(&js_sys::global(), &url, &init)
-        .map_err(refused)?
-        .dyn_into::<Promise>()
-        .map_err(|_| fetch_failed("the global fetch did not return a promise", false))?;
-    Ok(Started {
-        promise,
-        abort,
-        secrets,
+    let head_end = text.len();
+    let bytes = match text_body {
+        Some(body) => {
+            text.push_str(body);
+            None
+        }
+        None => (!body.is_empty()).then(|| Uint8Array::from(body.as_ref())),
+    };
+    let offset = |n: usize| {
+        u32::try_from(n).map_err(|_| SendError::invalid_request("the request is over 4 GiB"))
+    };
+    Ok(Outgoing {
+        url_end: offset(url_end)?,
+        method_end: offset(method_end)?,
+        head_end: offset(head_end)?,
+        text,
+        bytes,
     })
-}
-
-/// The error for `fetch`'s rejected promise.
-#[inline(never)]
-fn rejected(value: &JsValue, secrets: &[String], abort: &Abort) -> SendError {
-    let t = thrown(value, secrets);
-    abort.or_timeout(fetch_failed(&t.message, t.not_sent))
 }
 
 /// The response's status and headers as `http` holds them.
 #[inline(never)]
-fn head(response: &Response) -> Result<http::response::Builder, SendError> {
-    if response.type_() == ResponseType::Opaqueredirect {
+fn response_head(exchange: &Exchange) -> Result<http::response::Builder, SendError> {
+    // Status 0: the host hid a redirect (`opaqueredirect`); the class sets
+    // no status then.
+    let status = exchange.status();
+    if status == 0 {
         return Err(opaque_redirect());
     }
-    let mut builder = http::Response::builder().status(response.status());
     let invalid = invalid_response;
-    let entries = js_sys::try_iter(&response.headers())
-        .ok()
-        .flatten()
-        .ok_or_else(|| invalid("the response's headers cannot be iterated"))?;
-    for entry in entries {
-        let entry = entry.map_err(|_| invalid("the response's headers cannot be iterated"))?;
-        let name = get(&entry, "0").as_string();
-        let value = get(&entry, "1").as_string();
-        let (Some(name), Some(value)) = (name, value) else {
-            return Err(invalid("a response header is not a pair of strings"));
-        };
+    let mut builder = http::Response::builder().status(status);
+    let head = exchange.head();
+    let mut lines = head.split('\n');
+    while let (Some(name), Some(value)) = (lines.next(), lines.next()) {
         let name = http::HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| invalid("a response header name is not a valid HTTP token"))?;
-        let value = http::HeaderValue::from_str(&value)
+        let value = http::HeaderValue::from_str(value)
             .map_err(|_| invalid("a response header value is not a valid HTTP value"))?;
         builder = builder.header(name, value);
     }
     Ok(builder)
+}
+
+/// The failure of a started exchange: `fetch` rejected (before an answer),
+/// or reading the body failed (after one).
+#[inline(never)]
+fn failed(value: &JsValue, request: &HttpRequest, guard: &Guard) -> SendError {
+    let secrets = policy::secrets_of(request.headers());
+    let t = thrown(value, &secrets);
+    let err = if guard.exchange.answered() {
+        body_failed(&t.message)
+    } else {
+        fetch_failed(&t.message, t.not_sent)
+    };
+    guard.or_timeout(err)
+}
+
+/// Refused before `fetch` sent anything: the value JavaScript threw.
+#[inline(never)]
+fn refused(value: &JsValue, request: &HttpRequest) -> SendError {
+    fetch_failed(
+        &thrown(value, &policy::secrets_of(request.headers())).message,
+        true,
+    )
 }
 
 pub(crate) async fn send(
@@ -240,35 +334,63 @@ pub(crate) async fn send(
     request: HttpRequest,
     deadline: Option<Duration>,
 ) -> Result<HttpResponse, SendError> {
-    let Started {
-        promise,
-        mut abort,
-        secrets,
-    } = start(transport, &request, deadline)?;
-    drop(request);
-    let response: Response = JsFuture::from(promise)
+    if !transport.allow_browser_window && BROWSER_WINDOW.with(|w| *w) {
+        return Err(browser_window());
+    }
+    let out = outgoing(&request)?;
+    let limit = transport.limits.max_body_bytes;
+    let exchange =
+        Exchange::new(deadline.map_or(-1.0, millis)).map_err(|v| refused(&v, &request))?;
+    let mut guard = Guard {
+        exchange,
+        deadline,
+        finished: false,
+    };
+    // `usize` caps fit an `f64` for any real limit.
+    let promise = guard
+        .exchange
+        .send(
+            &out.text,
+            out.url_end,
+            out.method_end,
+            out.head_end,
+            out.bytes,
+            limit as f64,
+        )
+        .map_err(|v| refused(&v, &request))?
+        .ok_or_else(no_fetch)?;
+    drop(out.text);
+    JsFuture::from(promise)
         .await
-        .map_err(|value| rejected(&value, &secrets, &abort))?
-        .unchecked_into();
-    let builder = head(&response)?;
-    let body = read_body(&response, transport.limits.max_body_bytes, &secrets)
-        .await
-        .map_err(|err| abort.or_timeout(err))?;
-    abort.finished = true;
+        .map_err(|v| failed(&v, &request, &guard))?;
+    let builder = response_head(&guard.exchange)?;
+    let declared = builder.headers_ref().and_then(declared_length);
+    let body = if let Some(whole) = guard.exchange.body() {
+        let mut buffer = BodyBuffer::new(limit, declared)?;
+        buffer.push(Bytes::from(whole))?;
+        buffer.finish()
+    } else if let Some(stream) = guard.exchange.stream() {
+        read_body(&stream, limit, declared, &request)
+            .await
+            .map_err(|err| guard.or_timeout(err))?
+    } else {
+        Bytes::new()
+    };
+    guard.finished = true;
     builder
         .body(body)
         .map_err(|_| invalid_response("the response's status or headers are not valid HTTP"))
 }
 
 /// The body's `Content-Length`, when it declares one.
-#[inline(never)]
-fn declared_length(response: &Response) -> Option<u64> {
-    response
-        .headers()
-        .get("content-length")
+fn declared_length(headers: &http::HeaderMap) -> Option<u64> {
+    headers
+        .get(http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
         .ok()
-        .flatten()
-        .and_then(|v| v.trim().parse::<u64>().ok())
 }
 
 /// Appends one chunk of a body read (`{ done, value }`) to `body`; `false`
@@ -288,18 +410,17 @@ fn append_chunk(step: &JsValue, body: &mut BodyBuffer) -> Result<bool, SendError
     Ok(true)
 }
 
-/// Reads the whole body into clerk-core's [`BodyBuffer`], refusing more than
+/// Reads a body stream into clerk-core's [`BodyBuffer`], refusing more than
 /// `limit` bytes: first by `Content-Length`, then while reading, chunk by
-/// chunk.
+/// chunk. The path for a body without a `Content-Length` (or one the host
+/// may decompress into more); the others are read whole by the exchange.
 async fn read_body(
-    response: &Response,
+    stream: &ReadableStream,
     limit: usize,
-    secrets: &[String],
+    declared: Option<u64>,
+    request: &HttpRequest,
 ) -> Result<Bytes, SendError> {
-    let Some(stream) = response.body() else {
-        return Ok(Bytes::new());
-    };
-    let mut body = match BodyBuffer::new(limit, declared_length(response)) {
+    let mut body = match BodyBuffer::new(limit, declared) {
         Ok(body) => body,
         Err(too_large) => {
             let _ = JsFuture::from(stream.cancel()).await;
@@ -308,9 +429,9 @@ async fn read_body(
     };
     let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
     loop {
-        let step = JsFuture::from(reader.read())
-            .await
-            .map_err(|value| body_failed(&thrown(&value, secrets).message))?;
+        let step = JsFuture::from(reader.read()).await.map_err(|value| {
+            body_failed(&thrown(&value, &policy::secrets_of(request.headers())).message)
+        })?;
         match append_chunk(&step, &mut body) {
             Ok(true) => {}
             Ok(false) => break,

@@ -66,8 +66,18 @@
 //! engine. clerk-core stays sans-IO and free of them, and users of
 //! clerk-hyper or clerk-reqwest never compile them. Its promises (the
 //! browser refusal, `this` for `fetch`, aborting through `AbortSignal`) are
-//! about JavaScript hosts and are tested in them: Node, workerd and headless
-//! Chromium, against the project's mock Clerk (`tests/run-hosts.sh`).
+//! about JavaScript hosts and are tested in them: Node, Deno, Bun, workerd
+//! and headless Chromium, against the project's mock Clerk
+//! (`tests/run-hosts.sh`).
+//!
+//! Its JavaScript half is one small class in a wasm-bindgen snippet
+//! (`snippets/clerk-fetch-*/inline0.js` next to the glue): it calls `fetch`
+//! and hands the answer over in a few crossings (status, the headers as one
+//! string, a body that fits the cap read whole), so a call costs a handful
+//! of host calls instead of one per header, promise and body chunk. Which
+//! answers are refused and the body cap stay in Rust. A bundler or
+//! wrangler picks the snippet up with the glue; a hand-written workerd
+//! config lists it as a module.
 //!
 //! ## Settings and a mock server
 //!
@@ -104,6 +114,7 @@
 //! [`SetTimeoutTimer`] cannot sleep. For WASI hosts use `clerk-wasi`, for native code
 //! `clerk-hyper` or `clerk-reqwest`.
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
 mod error;
@@ -145,3 +156,8 @@ pub fn client(
         .timer(SetTimeoutTimer)
         .build(FetchTransport::new())?)
 }
+
+/// The README's examples, compiled (and run, unless `no_run`) as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

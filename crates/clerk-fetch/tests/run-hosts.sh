@@ -14,21 +14,23 @@
 #    wasm-bindgen --target web; wasm-opt -Oz), which prints its size and gzip
 #    size, and builds the CLI (the mock Clerk). The module the hosts load is
 #    the one size.sh measured;
-# 3. runs the host tests with node --test, each starting its own mock
+# 3. runs the host tests, each starting its own mock
 #    (`clerk-sign-in-tokens mock-server`) on loopback and stopping it:
-#    node.test.mjs (Node's fetch), workerd.test.mjs (a module Worker in
-#    Cloudflare's workerd), chromium.test.mjs (headless Chromium: a page
-#    and a dedicated web worker).
+#    server.test.mjs in Node (`node --test`), Deno (`deno test -A`) and Bun
+#    (`bun test`), each with its own fetch; with `node --test`,
+#    workerd.test.mjs (a module Worker in Cloudflare's workerd) and
+#    chromium.test.mjs (headless Chromium: a page and a dedicated web
+#    worker).
 #
 # Exits non-zero when anything fails; prints how long each step took.
-# HOSTS="node workerd" limits the hosts run (default: all three).
+# HOSTS="node workerd" limits the hosts run (default: all five).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 ROOT=$PWD
 HOSTS_DIR=crates/clerk-fetch/tests/hosts
 OUT=$ROOT/target/wasm-fetch
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-HOSTS=${HOSTS:-node workerd chromium}
+HOSTS=${HOSTS:-node deno bun workerd chromium}
 
 step_start=$SECONDS
 step() {
@@ -67,7 +69,13 @@ export WORKER_JS=$ROOT/examples/wasm-fetch/worker.mjs
 status=0
 for host in $HOSTS; do
   step "host: $host"
-  timeout 300 node --test "$HOSTS_DIR/$host.test.mjs" || { echo "FAILED: $host"; status=1; }
+  case $host in
+    node) run=(node --test "$HOSTS_DIR/server.test.mjs") ;;
+    deno) run=("$DENO" test -A "$HOSTS_DIR/server.test.mjs") ;;
+    bun) run=("$BUN" test "$HOSTS_DIR/server.test.mjs") ;;
+    *) run=(node --test "$HOSTS_DIR/$host.test.mjs") ;;
+  esac
+  timeout 300 "${run[@]}" || { echo "FAILED: $host"; status=1; }
 done
 step "done"
 [ "$status" -eq 0 ] || die "a JavaScript host failed"

@@ -27,7 +27,7 @@ use clerk_core::{
     Client, CreateSignInTokenRequest, Error, RetryPolicy, Revocation, SecretKey, SignInToken,
 };
 use clerk_fetch::{FetchTransport, SetTimeoutTimer};
-use js_sys::{Object, Reflect};
+use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use web_sys::{Request, Response, ResponseInit, Url};
 
@@ -160,66 +160,125 @@ fn client_error(err: &Error<clerk_fetch::Error>) -> JsValue {
     value
 }
 
+/// A token as JavaScript sees it: `{ id, status, userId, url }`, and
+/// `byEarlierAttempt: true` when an earlier attempt of a revoke did it.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TokenView<'a> {
+    id: &'a str,
+    status: &'a str,
+    user_id: Option<&'a str>,
+    url: Option<&'a str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    by_earlier_attempt: bool,
+}
+
 /// What a revoke achieved, for JavaScript: the token, or `{ id, status:
 /// "revoked", userId: null, url: null, byEarlierAttempt: true }` when an
 /// earlier attempt of the call revoked it and its answer was lost.
 fn revocation_object(revocation: &Revocation) -> JsValue {
-    if let Some(token) = revocation.sign_in_token() {
-        return token_object(token);
+    match revocation.sign_in_token() {
+        Some(token) => token_object(token),
+        None => to_js(&TokenView {
+            id: revocation.sign_in_token_id(),
+            status: "revoked",
+            user_id: None,
+            url: None,
+            by_earlier_attempt: true,
+        }),
     }
-    let object = Object::new();
-    for (name, value) in [
-        ("id", JsValue::from_str(revocation.sign_in_token_id())),
-        ("status", JsValue::from_str("revoked")),
-        ("userId", JsValue::NULL),
-        ("url", JsValue::NULL),
-        ("byEarlierAttempt", JsValue::TRUE),
-    ] {
-        let _ = Reflect::set(&object, &name.into(), &value);
-    }
-    object.into()
 }
 
 /// `{ id, status, userId, url }` for JavaScript (url `null` after revoke).
 /// The url signs the user in: the caller must treat it as a secret.
 fn token_object(token: &SignInToken) -> JsValue {
-    let object = Object::new();
-    let url = token
-        .url
-        .as_ref()
-        .map_or(JsValue::NULL, |u| JsValue::from_str(u.expose_secret()));
-    for (name, value) in [
-        ("id", JsValue::from_str(&token.id)),
-        ("status", JsValue::from_str(token.status.as_str())),
-        ("userId", JsValue::from_str(&token.user_id)),
-        ("url", url),
-    ] {
-        let _ = Reflect::set(&object, &name.into(), &value);
-    }
-    object.into()
+    to_js(&TokenView {
+        id: &token.id,
+        status: token.status.as_str(),
+        user_id: Some(&token.user_id),
+        url: token.url.as_ref().map(|url| url.expose_secret()),
+        by_earlier_attempt: false,
+    })
+}
+
+/// A token as a JavaScript object: one string handed over and parsed by the
+/// host's `JSON.parse`, instead of a host call per key and value.
+fn to_js(view: &TokenView<'_>) -> JsValue {
+    serde_json::to_string(view)
+        .ok()
+        .and_then(|json| js_sys::JSON::parse(&json).ok())
+        .unwrap_or(JsValue::NULL)
 }
 
 /// Creates a sign-in token for `user_id`; resolves to `{ id, status,
-/// userId, url }`.
+/// userId, url }`. Builds a client for this one call: [`SignInTokens`]
+/// keeps one for many.
 #[wasm_bindgen(js_name = createSignInToken)]
-pub async fn create_sign_in_token(options: JsValue, user_id: String) -> Result<JsValue, JsValue> {
-    let client = Options::read(&options).client()?;
-    let token = client
-        .create_sign_in_token(&CreateSignInTokenRequest::new(user_id))
-        .await
-        .map_err(|e| client_error(&e))?;
-    Ok(token_object(&token))
+pub fn create_sign_in_token(options: JsValue, user_id: String) -> js_sys::Promise {
+    match SignInTokens::new(options) {
+        Ok(client) => client.create_sign_in_token(user_id),
+        Err(err) => js_sys::Promise::reject(&err),
+    }
 }
 
 /// Revokes the sign-in token `id`; resolves to `{ id, status, userId, url }`.
+/// Builds a client for this one call: [`SignInTokens`] keeps one for many.
 #[wasm_bindgen(js_name = revokeSignInToken)]
-pub async fn revoke_sign_in_token(options: JsValue, id: String) -> Result<JsValue, JsValue> {
-    let client = Options::read(&options).client()?;
-    let revocation = client
-        .revoke_sign_in_token(&id)
-        .await
-        .map_err(|e| client_error(&e))?;
-    Ok(revocation_object(&revocation))
+pub fn revoke_sign_in_token(options: JsValue, id: String) -> js_sys::Promise {
+    match SignInTokens::new(options) {
+        Ok(client) => client.revoke_sign_in_token(id),
+        Err(err) => js_sys::Promise::reject(&err),
+    }
+}
+
+/// A client made once and used for many calls, as a JavaScript class:
+/// `new SignInTokens(options)` reads the options (the same object as the
+/// functions above take) and builds the client; its `createSignInToken(userId)`
+/// and `revokeSignInToken(id)` answer like the functions of the same names,
+/// without reading the options and building a client for each call.
+#[wasm_bindgen]
+pub struct SignInTokens {
+    client: std::rc::Rc<Client<FetchTransport, SetTimeoutTimer>>,
+}
+
+#[wasm_bindgen]
+impl SignInTokens {
+    /// Reads `options` and builds the client; throws an `Error` with `kind`
+    /// `"config"` when they are not valid.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Result<SignInTokens, JsValue> {
+        Ok(Self {
+            client: std::rc::Rc::new(Options::read(&options).client()?),
+        })
+    }
+
+    /// Creates a sign-in token for `user_id`; resolves to `{ id, status,
+    /// userId, url }`.
+    #[wasm_bindgen(js_name = createSignInToken)]
+    pub fn create_sign_in_token(&self, user_id: String) -> js_sys::Promise {
+        let client = self.client.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let token = client
+                .create_sign_in_token(&CreateSignInTokenRequest::new(user_id))
+                .await
+                .map_err(|e| client_error(&e))?;
+            Ok(token_object(&token))
+        })
+    }
+
+    /// Revokes the sign-in token `id`; resolves to `{ id, status, userId,
+    /// url }`.
+    #[wasm_bindgen(js_name = revokeSignInToken)]
+    pub fn revoke_sign_in_token(&self, id: String) -> js_sys::Promise {
+        let client = self.client.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let revocation = client
+                .revoke_sign_in_token(&id)
+                .await
+                .map_err(|e| client_error(&e))?;
+            Ok(revocation_object(&revocation))
+        })
+    }
 }
 
 /// A plain-text response.

@@ -4,9 +4,9 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { once } from "node:events";
 import { KEY, PKG, startMock, journal, revokeDirectly, freePort } from "./mock.mjs";
 
@@ -41,6 +41,18 @@ before(async () => {
     copyFileSync(join(PKG, name), join(dir, name));
   }
   copyFileSync(WORKER_JS, join(dir, "worker.mjs"));
+  // wasm-bindgen's snippets (clerk-fetch's JavaScript half): modules the
+  // glue imports by relative path, so each keeps its path in the Worker.
+  const snippets = readdirSync(join(PKG, "snippets"), { recursive: true })
+    .filter((path) => path.endsWith(".js"))
+    .map((path) => join("snippets", path));
+  for (const path of snippets) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    copyFileSync(join(PKG, path), join(dir, path));
+  }
+  const snippetModules = snippets
+    .map((path) => `    (name = "${path}", esModule = embed "${path}"),\n`)
+    .join("");
   const port = await freePort();
   // The default `internet` service refuses loopback; this one allows it, so
   // the Worker's fetch reaches the mock on 127.0.0.1.
@@ -59,7 +71,7 @@ const worker :Workerd.Worker = (
     (name = "worker.mjs", esModule = embed "worker.mjs"),
     (name = "clerk_example_wasm_fetch.js", esModule = embed "clerk_example_wasm_fetch.js"),
     (name = "clerk_example_wasm_fetch_bg.wasm", wasm = embed "clerk_example_wasm_fetch_bg.wasm"),
-  ],
+${snippetModules}  ],
   compatibilityDate = "2024-09-23",
   bindings = [
     (name = "CLERK_SECRET_KEY", text = "${KEY}"),

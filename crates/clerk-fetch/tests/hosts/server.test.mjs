@@ -1,5 +1,8 @@
-// clerk-fetch under Node: the Rust module (wasm-bindgen --target web, loaded
-// synchronously) calls Node's global fetch against the mock Clerk.
+// clerk-fetch in the server runtimes, Node, Deno and Bun: the Rust module
+// (wasm-bindgen --target web, loaded synchronously) calls the host's global
+// fetch against the mock Clerk. run-hosts.sh runs this file with each host's
+// own test runner (`node --test`, `deno test -A`, `bun test`), which all
+// take `node:test`.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -7,6 +10,7 @@ import { createServer } from "node:http";
 import { once } from "node:events";
 import { KEY, PKG, startMock, journal, arm, reset, revokeDirectly, freePort } from "./mock.mjs";
 
+const HOST = globalThis.Deno ? "deno" : globalThis.Bun ? "bun" : "node";
 const wasm = await import(`${PKG}/clerk_example_wasm_fetch.js`);
 wasm.initSync({ module: readFileSync(`${PKG}/clerk_example_wasm_fetch_bg.wasm`) });
 
@@ -56,6 +60,25 @@ test("create and revoke against the mock, with the state checked there", async (
   const again = await revokeDirectly(mock, token.id);
   assert.equal(again.status, 400);
   assert.equal(again.body.errors[0].code, "sign_in_token_cannot_be_revoked_code");
+});
+
+test("one SignInTokens client serves many calls, in flight together", async () => {
+  await reset(mock);
+  const tokens = new wasm.SignInTokens(options());
+  const created = await Promise.all(
+    Array.from({ length: 8 }, (_, i) => tokens.createSignInToken(`user_class_${i}`)),
+  );
+  assert.deepEqual(created.map((t) => t.userId), Array.from({ length: 8 }, (_, i) => `user_class_${i}`));
+  assert.equal(new Set(created.map((t) => t.id)).size, 8);
+  const revoked = await Promise.all(created.map((t) => tokens.revokeSignInToken(t.id)));
+  assert.deepEqual(revoked.map((t) => t.status), Array(8).fill("revoked"));
+  assert.equal((await journal(mock)).length, 16);
+  // Bad options throw at construction, typed.
+  assert.throws(() => new wasm.SignInTokens({ apiUrl: mock.baseUrl }), (error) => {
+    assert.equal(error.kind, "config");
+    assert.match(error.message, /no secretKey/);
+    return true;
+  });
 });
 
 test("Clerk's errors come back typed, with status and code", async () => {
@@ -130,14 +153,15 @@ test("the body cap refuses a large answer", async () => {
   }
 });
 
-test("a refused connection keeps Node's words and is known not sent", async () => {
+test("a refused connection keeps the host's words and is known not sent", async () => {
   const port = await freePort();
   const error = await rejection(
     wasm.createSignInToken(options({ apiUrl: `http://127.0.0.1:${port}/v1`, maxRetries: 0 }), "user_x"),
   );
   assert.equal(error.transportKind, "connect");
   assert.match(error.message, /before the request was sent/);
-  assert.match(error.message, /ECONNREFUSED/);
+  // Node and Bun name the errno; Deno says it in words.
+  assert.match(error.message, HOST === "deno" ? /Connection refused/ : /ECONNREFUSED/);
 });
 
 test("plain http to a remote host is refused before fetch", async () => {
