@@ -148,7 +148,7 @@ pub use response::CLERK_TRACE_ID;
 pub use retry::{Operation, RetryDecision, RetryPolicy};
 pub use secret::{SECRET_KEY_ENV, SecretKey, SecretKeyError, SecretString};
 pub use send_error::{ErrorSource, LocalSendError, SendError, error_chain};
-pub use timer::{BlockingTimer, NoTimer, ThreadSleep, Timer};
+pub use timer::{BlockingTimer, NoTimer, ThreadSleep, Timer, race_deadline};
 pub use transport::{
     BlockingHttpTransport, BlockingTransportFn, BoxedResponseFuture, BoxedSendResponseFuture,
     DynHttpTransport, HttpRequest, HttpResponse, HttpTransport, SendBoxed, SendBoxer,

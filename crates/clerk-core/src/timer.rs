@@ -193,6 +193,39 @@ pub(crate) fn std_seed() -> u64 {
     hasher.finish()
 }
 
+/// `fut`'s output, or `None` when `deadline` (a sleep) completes first; the
+/// one race every async transport runs for its attempt deadline. Both stay
+/// pinned where the caller keeps them (a request future is a few hundred
+/// bytes, not worth moving), and `fut` is polled first, so an answer that
+/// is ready when the deadline fires still wins.
+///
+/// ```
+/// use std::pin::pin;
+/// let answer = pin!(async { 42 });
+/// let never = pin!(std::future::pending::<()>());
+/// let out = futures_executor::block_on(clerk_core::race_deadline(answer, never));
+/// assert_eq!(out, Some(42));
+///
+/// let stuck = pin!(std::future::pending::<u8>());
+/// let fired = pin!(async {});
+/// assert_eq!(futures_executor::block_on(clerk_core::race_deadline(stuck, fired)), None);
+/// ```
+pub async fn race_deadline<F: Future + ?Sized, D: Future + ?Sized>(
+    mut fut: std::pin::Pin<&mut F>,
+    mut deadline: std::pin::Pin<&mut D>,
+) -> Option<F::Output> {
+    std::future::poll_fn(|cx| {
+        if let std::task::Poll::Ready(out) = fut.as_mut().poll(cx) {
+            return std::task::Poll::Ready(Some(out));
+        }
+        if deadline.as_mut().poll(cx).is_ready() {
+            return std::task::Poll::Ready(None);
+        }
+        std::task::Poll::Pending
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

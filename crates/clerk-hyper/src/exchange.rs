@@ -21,7 +21,7 @@ pub(crate) async fn deadline<F: Future + ?Sized>(
     fut: Pin<&mut F>,
 ) -> Option<F::Output> {
     let mut sleep = timer.sleep(duration);
-    first(fut, sleep.as_mut()).await
+    clerk_core::race_deadline(fut, sleep.as_mut()).await
 }
 
 /// Reads the whole body of `response` into clerk-core's [`BodyBuffer`],
@@ -75,24 +75,6 @@ impl DeadlineTimer {
             Self::Hyper(timer) => deadline(&**timer, duration, fut).await,
         }
     }
-}
-
-/// `fut`, unless `sleep` completes first (`None`). Both are pinned where
-/// they live: a request future is a few hundred bytes, not worth moving.
-async fn first<F: Future + ?Sized, S: Future + ?Sized>(
-    mut fut: Pin<&mut F>,
-    mut sleep: Pin<&mut S>,
-) -> Option<F::Output> {
-    std::future::poll_fn(|cx| {
-        if let Poll::Ready(out) = fut.as_mut().poll(cx) {
-            return Poll::Ready(Some(out));
-        }
-        if sleep.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(None);
-        }
-        Poll::Pending
-    })
-    .await
 }
 
 /// Reusable tokio `Sleep`s for the per-request deadline.

@@ -3,8 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::pin::{Pin, pin};
-use std::task::Poll;
+use std::pin::pin;
 use std::time::Duration;
 
 use bytes::{Buf as _, Bytes};
@@ -340,7 +339,7 @@ where
             // Readiness (a concurrency limit's permit, a buffer's slot): the
             // request is not the service's yet.
             let ready = pin!(std::future::poll_fn(|cx| service.poll_ready(cx)));
-            match first(ready, sleep.as_mut()).await {
+            match clerk_core::race_deadline(ready, sleep.as_mut()).await {
                 None => return Err(not_ready_in_time(deadline.unwrap_or_default())),
                 Some(Err(e)) => return Err(classify(e.into(), Step::Ready, false)),
                 Some(Ok(())) => {}
@@ -356,7 +355,7 @@ where
                 .map_err(|e| classify(e.into(), Step::Call, resends))?;
             read_capped(response, limit).await
         });
-        match first(whole, sleep).await {
+        match clerk_core::race_deadline(whole, sleep).await {
             Some(answer) => answer,
             None => Err(SendError::timeout(deadline)),
         }
@@ -384,23 +383,6 @@ where
         }
     }
     Ok(http::Response::from_parts(parts, buffer.finish()))
-}
-
-/// `fut`, unless `sleep` completes first (`None`).
-async fn first<F: Future + ?Sized, D: Future + ?Sized>(
-    mut fut: Pin<&mut F>,
-    mut sleep: Pin<&mut D>,
-) -> Option<F::Output> {
-    std::future::poll_fn(|cx| {
-        if let Poll::Ready(out) = fut.as_mut().poll(cx) {
-            return Poll::Ready(Some(out));
-        }
-        if sleep.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(None);
-        }
-        Poll::Pending
-    })
-    .await
 }
 
 impl<S, T, B, ResBody> HttpTransport for TowerTransport<S, T, B>
