@@ -162,14 +162,11 @@ fn client_error(err: &Error<clerk_fetch::Error>) -> JsValue {
 
 /// A token as JavaScript sees it: `{ id, status, userId, url }`, and
 /// `byEarlierAttempt: true` when an earlier attempt of a revoke did it.
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
 struct TokenView<'a> {
     id: &'a str,
     status: &'a str,
     user_id: Option<&'a str>,
     url: Option<&'a str>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     by_earlier_attempt: bool,
 }
 
@@ -201,13 +198,59 @@ fn token_object(token: &SignInToken) -> JsValue {
     })
 }
 
-/// A token as a JavaScript object: one string handed over and parsed by the
-/// host's `JSON.parse`, instead of a host call per key and value.
+#[wasm_bindgen(inline_js = r#"
+export function clerkToken(text, idEnd, statusEnd, userIdEnd, urlEnd, byEarlierAttempt) {
+  const token = {
+    id: text.slice(0, idEnd),
+    status: text.slice(idEnd, statusEnd),
+    userId: userIdEnd < 0 ? null : text.slice(statusEnd, userIdEnd),
+    url: urlEnd < 0 ? null : text.slice(Math.max(statusEnd, userIdEnd), urlEnd),
+  };
+  if (byEarlierAttempt) token.byEarlierAttempt = true;
+  return token;
+}
+"#)]
+extern "C" {
+    /// The object for a [`TokenView`]: its strings arrive as one (one
+    /// decode), cut at the offsets (UTF-16 units, JavaScript's; `-1`: null).
+    #[wasm_bindgen(js_name = clerkToken)]
+    fn clerk_token(
+        text: &str,
+        id_end: f64,
+        status_end: f64,
+        user_id_end: f64,
+        url_end: f64,
+        by_earlier_attempt: bool,
+    ) -> JsValue;
+}
+
+/// A token as a JavaScript object, in one host call: the four strings are
+/// handed over as one, instead of a host call per key and value.
 fn to_js(view: &TokenView<'_>) -> JsValue {
-    serde_json::to_string(view)
-        .ok()
-        .and_then(|json| js_sys::JSON::parse(&json).ok())
-        .unwrap_or(JsValue::NULL)
+    let mut text = String::with_capacity(
+        view.id.len()
+            + view.status.len()
+            + view.user_id.map_or(0, str::len)
+            + view.url.map_or(0, str::len),
+    );
+    let mut units = 0usize;
+    let mut push = |part: &str| {
+        text.push_str(part);
+        units += part.encode_utf16().count();
+        units as f64
+    };
+    let id_end = push(view.id);
+    let status_end = push(view.status);
+    let user_id_end = view.user_id.map_or(-1.0, &mut push);
+    let url_end = view.url.map_or(-1.0, &mut push);
+    clerk_token(
+        &text,
+        id_end,
+        status_end,
+        user_id_end,
+        url_end,
+        view.by_earlier_attempt,
+    )
 }
 
 /// Creates a sign-in token for `user_id`; resolves to `{ id, status,

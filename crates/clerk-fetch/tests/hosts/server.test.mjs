@@ -81,6 +81,16 @@ test("one SignInTokens client serves many calls, in flight together", async () =
   });
 });
 
+test("a revoke whose answer was cut off is done by that attempt", async () => {
+  await reset(mock);
+  const tokens = new wasm.SignInTokens(options({ maxRetries: 2 }));
+  const token = await tokens.createSignInToken("user_cut");
+  // The mock revokes, then cuts the body off: the retry hears "already revoked".
+  await arm(mock, [{ drop: true, operation: "revoke", times: 1 }]);
+  const revoked = await tokens.revokeSignInToken(token.id);
+  assert.deepEqual(revoked, { id: token.id, status: "revoked", userId: null, url: null, byEarlierAttempt: true });
+});
+
 test("Clerk's errors come back typed, with status and code", async () => {
   const error = await rejection(wasm.revokeSignInToken(options(), "sit_unknown"));
   assert.equal(error.kind, "api");
