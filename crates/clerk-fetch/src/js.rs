@@ -7,7 +7,6 @@ use bytes::Bytes;
 use clerk_core::{BodyBuffer, HttpRequest, HttpResponse, SendError};
 use js_sys::{Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{ReadableStream, ReadableStreamDefaultReader};
 
 use crate::error::{
@@ -15,6 +14,7 @@ use crate::error::{
     is_not_sent_message, no_fetch, opaque_redirect, scrub,
 };
 use crate::policy;
+use crate::settle::settle;
 use crate::transport::FetchTransport;
 
 /// JavaScript's largest timer delay (2^31 - 1 ms, about 24.8 days).
@@ -91,15 +91,15 @@ fn thrown(value: &JsValue, secrets: &[String]) -> Thrown {
 //   neither; nothing is sent then).
 // - `send` takes the request as one string (see [`Outgoing`]), calls the
 //   global `fetch` synchronously (a throw there is the host refusing the
-//   request: never sent) with `redirect: "manual"` and the signal, and
-//   resolves to the exchange itself once the head is in (`answered`), with
-//   the status (left 0 for a redirect the host hides), the headers as one
-//   string (`name\nvalue\n`, repeated: neither can hold a line feed), and
-//   the body: read whole with
-//   `arrayBuffer()` into `body` when `Content-Length` says it fits in `cap`
-//   and no `Content-Encoding` can make it larger; otherwise left in `stream`
-//   for Rust to read chunk by chunk under the cap. `undefined` when there is
-//   no global `fetch`.
+//   request: never sent) with
+//   `redirect: "manual"` and the signal. Once the head is in (`answered`) it
+//   keeps the status (left 0 for a redirect the host hides), the headers as
+//   one string (`name\nvalue\n`, repeated: neither can hold a line feed),
+//   and the body: read whole with `arrayBuffer()` into `body` when
+//   `Content-Length` says it fits in `cap` and no `Content-Encoding` can make
+//   it larger; otherwise left in `stream` for Rust to read chunk by chunk
+//   under the cap; the promise it returns then resolves. `undefined` when
+//   there is no global `fetch`.
 // - `close(finished)` clears the timer, and aborts when the exchange did not
 //   finish (the future was dropped, or failed): the fetch and its body stream
 //   stop.
@@ -360,7 +360,7 @@ pub(crate) async fn send(
         .map_err(|v| refused(&v, &request))?
         .ok_or_else(no_fetch)?;
     drop(out.text);
-    JsFuture::from(promise)
+    settle(&promise)
         .await
         .map_err(|v| failed(&v, &request, &guard))?;
     let builder = response_head(&guard.exchange)?;
@@ -423,13 +423,13 @@ async fn read_body(
     let mut body = match BodyBuffer::new(limit, declared) {
         Ok(body) => body,
         Err(too_large) => {
-            let _ = JsFuture::from(stream.cancel()).await;
+            let _ = settle(&stream.cancel()).await;
             return Err(too_large);
         }
     };
     let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
     loop {
-        let step = JsFuture::from(reader.read()).await.map_err(|value| {
+        let step = settle(&reader.read()).await.map_err(|value| {
             body_failed(&thrown(&value, &policy::secrets_of(request.headers())).message)
         })?;
         match append_chunk(&step, &mut body) {
@@ -437,7 +437,7 @@ async fn read_body(
             Ok(false) => break,
             Err(err) => {
                 if err.kind() == clerk_core::TransportErrorKind::BodyTooLarge {
-                    let _ = JsFuture::from(reader.cancel()).await;
+                    let _ = settle(&reader.cancel()).await;
                 }
                 return Err(err);
             }
@@ -454,7 +454,7 @@ pub(crate) fn has_set_timeout() -> bool {
 /// A sleep's `setTimeout` and its promise's `resolve`. Dropped before the
 /// timer fired (the sleep was cut short), it clears the timer and settles
 /// the promise itself: a promise that never settles keeps the callbacks
-/// `JsFuture` registered on it (and what they hold) alive for good.
+/// `settle` registered on it (and what they hold) alive for good.
 struct PendingSleep {
     timer: Option<JsValue>,
     resolve: Option<Function>,
@@ -494,7 +494,7 @@ pub(crate) async fn sleep(duration: Duration) {
             let _ = resolve.call0(&JsValue::UNDEFINED);
         }
     });
-    let _ = JsFuture::from(promise).await;
+    let _ = settle(&promise).await;
     // Fired: nothing to clear or settle.
     pending.timer = None;
     pending.resolve = None;

@@ -121,6 +121,8 @@ mod error;
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 mod js;
 mod policy;
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+mod settle;
 mod timer;
 mod transport;
 
