@@ -229,6 +229,28 @@ fn run_table(transport: &str, run: impl Fn(&Case, &Settings, &str) -> (Option<Ca
     );
 }
 
+/// A case through `transport` on the async client with tokio's timer,
+/// timed from the client's first send.
+fn call_on_tokio<T: clerk_core::HttpTransport<Error = SendError>>(
+    runtime: &tokio::runtime::Runtime,
+    settings: &Settings,
+    base_url: &str,
+    transport: T,
+) -> (Option<Called>, Duration) {
+    let transport = Stamped::new(transport);
+    let first_send = transport.first_send();
+    let client = builder(&Table::load(), settings, base_url)
+        .timer(clerk_hyper::TokioTimer)
+        .build(transport)
+        .expect("the client");
+    timed_tokio(
+        runtime,
+        settings,
+        &first_send,
+        call_async(&client, settings),
+    )
+}
+
 /// Runs `call` on `runtime`, dropping it after the case's `cancel_after_ms`.
 fn timed_tokio<F: Future<Output = Called>>(
     runtime: &tokio::runtime::Runtime,
@@ -259,11 +281,10 @@ fn tokio_runtime() -> tokio::runtime::Runtime {
 #[test]
 fn hyper() {
     use clerk_hyper::hyper_util::client::legacy::connect::HttpConnector;
-    use clerk_hyper::{HyperTransport, ProxyConfig, TokioTimer};
+    use clerk_hyper::{HyperTransport, ProxyConfig};
 
     let runtime = tokio_runtime();
     run_table("hyper", |_case, settings, base_url| {
-        let table = Table::load();
         let limits = HyperTransport::builder()
             .request_timeout(ms(settings.request_timeout_ms))
             .connect_timeout(ms(settings.connect_timeout_ms))
@@ -277,28 +298,16 @@ fn hyper() {
         } else {
             limits.build().expect("the transport")
         };
-        let transport = Stamped::new(transport);
-        let first_send = transport.first_send();
-        let client = builder(&table, settings, base_url)
-            .timer(TokioTimer)
-            .build(transport)
-            .expect("the client");
-        timed_tokio(
-            &runtime,
-            settings,
-            &first_send,
-            call_async(&client, settings),
-        )
+        call_on_tokio(&runtime, settings, base_url, transport)
     });
 }
 
 #[test]
 fn reqwest() {
-    use clerk_reqwest::{ReqwestTransport, TokioTimer};
+    use clerk_reqwest::ReqwestTransport;
 
     let runtime = tokio_runtime();
     run_table("reqwest", |_case, settings, base_url| {
-        let table = Table::load();
         let transport = runtime.block_on(async {
             ReqwestTransport::builder()
                 .request_timeout(ms(settings.request_timeout_ms))
@@ -315,18 +324,7 @@ fn reqwest() {
                         .expect("a reqwest client"),
                 )
         });
-        let transport = Stamped::new(transport);
-        let first_send = transport.first_send();
-        let client = builder(&table, settings, base_url)
-            .timer(TokioTimer)
-            .build(transport)
-            .expect("the client");
-        timed_tokio(
-            &runtime,
-            settings,
-            &first_send,
-            call_async(&client, settings),
-        )
+        call_on_tokio(&runtime, settings, base_url, transport)
     });
 }
 
@@ -339,13 +337,12 @@ fn tower() {
     use clerk_hyper::hyper_util::client::legacy::Client as HyperClient;
     use clerk_hyper::hyper_util::client::legacy::connect::HttpConnector;
     use clerk_hyper::hyper_util::rt::TokioExecutor;
-    use clerk_tower::{TokioTimer, TowerTransport};
+    use clerk_tower::TowerTransport;
     use http_body_util::Full;
     use tower::ServiceBuilder;
 
     let runtime = tokio_runtime();
     run_table("tower", |_case, settings, base_url| {
-        let table = Table::load();
         let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
         ))
@@ -381,18 +378,7 @@ fn tower() {
             .max_body_bytes(settings.max_body_bytes)
             .build()
             .expect("the transport");
-        let transport = Stamped::new(transport);
-        let first_send = transport.first_send();
-        let client = builder(&table, settings, base_url)
-            .timer(TokioTimer)
-            .build(transport)
-            .expect("the client");
-        timed_tokio(
-            &runtime,
-            settings,
-            &first_send,
-            call_async(&client, settings),
-        )
+        call_on_tokio(&runtime, settings, base_url, transport)
     });
 }
 

@@ -7,9 +7,8 @@
 //! retry events and the per-attempt event must.
 #![cfg(feature = "tracing")]
 
-use std::io;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clerk_core::{Client, CreateSignInTokenRequest, SecretKey};
@@ -17,49 +16,20 @@ use clerk_hyper::{HyperTransport, TokioTimer};
 use clerk_test_support::e2e::quick_retries;
 use clerk_test_support::hostile::cases::{self, BODY_CAP, Case, Op, REVOKE_ID, USER_ID};
 use clerk_test_support::hostile::server::{Server, echo_and, whole};
+use clerk_test_support::log_capture::LogCapture;
 use clerk_test_support::sentinel;
-use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::format::FmtSpan;
 
-/// Where the subscriber writes: one shared buffer.
-#[derive(Clone, Default)]
-struct Output(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Output {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Output {
-    type Writer = Output;
-
-    fn make_writer(&'a self) -> Output {
-        self.clone()
-    }
-}
-
-impl Output {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-
-    /// Prints everything, from every crate, at every level, for this thread
-    /// until the guard drops.
-    fn install(&self) -> tracing::subscriber::DefaultGuard {
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_span_events(FmtSpan::FULL)
-            .with_ansi(false)
-            .with_writer(self.clone())
-            .finish();
-        tracing::subscriber::set_default(subscriber)
-    }
+/// Prints everything, from every crate, at every level, into `output`, for
+/// this thread until the guard drops.
+fn install(output: &LogCapture) -> tracing::subscriber::DefaultGuard {
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_span_events(FmtSpan::FULL)
+        .with_ansi(false)
+        .with_writer(output.clone())
+        .finish();
+    tracing::subscriber::set_default(subscriber)
 }
 
 fn key() -> SecretKey {
@@ -107,8 +77,8 @@ async fn a_retried_success_over_http_is_traced_without_secrets() {
         .build(HyperTransport::new())
         .unwrap();
 
-    let output = Output::default();
-    let guard = output.install();
+    let output = LogCapture::default();
+    let guard = install(&output);
     let token = client
         .create_sign_in_token(&CreateSignInTokenRequest::new(USER_ID))
         .await
@@ -176,8 +146,8 @@ async fn run(case: Case) -> String {
 
 #[tokio::test]
 async fn no_hostile_case_puts_a_secret_into_tracing() {
-    let output = Output::default();
-    let guard = output.install();
+    let output = LogCapture::default();
+    let guard = install(&output);
     // One thread (the test's runtime), so every task reports to `output`;
     // the cases run side by side.
     let mut calls = tokio::task::JoinSet::new();

@@ -31,6 +31,7 @@ pub mod e2e;
 pub mod hostile;
 #[cfg(feature = "hyper")]
 pub mod hyper;
+pub mod log_capture;
 pub mod loopback;
 pub mod proxy;
 pub mod raw_http;

@@ -4,8 +4,8 @@
 #![cfg(feature = "tokio")]
 
 use std::io;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -15,6 +15,7 @@ use clerk_core::{
 };
 use clerk_mock::MockClerk;
 use clerk_test_support::e2e::bounded;
+use clerk_test_support::log_capture::LogCapture;
 use clerk_test_support::sentinel;
 use clerk_tower::{TokioTimer, TowerTransport};
 use http_body_util::Full;
@@ -24,46 +25,16 @@ use hyper_util::rt::TokioExecutor;
 use tower::ServiceBuilder;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnRequest, DefaultOnResponse, TraceLayer};
 use tracing::instrument::WithSubscriber;
-use tracing_subscriber::fmt::MakeWriter;
 
-/// Where the subscriber writes: one shared buffer.
-#[derive(Clone, Default)]
-struct Output(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Output {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Output {
-    type Writer = Output;
-
-    fn make_writer(&'a self) -> Output {
-        self.clone()
-    }
-}
-
-impl Output {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-
-    /// Everything, from every crate, at every level.
-    fn dispatch(&self) -> tracing::Dispatch {
-        tracing::Dispatch::new(
-            tracing_subscriber::fmt()
-                .with_max_level(tracing::Level::TRACE)
-                .with_ansi(false)
-                .with_writer(self.clone())
-                .finish(),
-        )
-    }
+/// Everything, from every crate, at every level, into `output`.
+fn dispatch(output: &LogCapture) -> tracing::Dispatch {
+    tracing::Dispatch::new(
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(output.clone())
+            .finish(),
+    )
 }
 
 /// How many requests were inside the limit at once, at most: each holds its
@@ -125,8 +96,8 @@ async fn traced_and_limited_hyper_util_creates_and_revokes_against_the_mock() {
                 .expect("client"),
         );
 
-        let output = Output::default();
-        let dispatch = output.dispatch();
+        let output = LogCapture::default();
+        let dispatch = dispatch(&output);
         let started = Instant::now();
         let calls: Vec<_> = (0..4)
             .map(|i| {
