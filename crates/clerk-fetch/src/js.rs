@@ -14,7 +14,7 @@ use crate::error::{
     is_not_sent_message, no_fetch, opaque_redirect, scrub,
 };
 use crate::policy;
-use crate::settle::settle;
+use crate::settle::{Slot, settle};
 use crate::transport::FetchTransport;
 
 /// JavaScript's largest timer delay (2^31 - 1 ms, about 24.8 days).
@@ -86,71 +86,198 @@ fn thrown(value: &JsValue, secrets: &[String]) -> Thrown {
 // header, per promise and per body chunk. It only moves bytes: which
 // answers are refused, and the body cap, stay in Rust and clerk-core.
 //
-// - The constructor makes the exchange's `AbortController`, and arms the
-//   deadline's `setTimeout` when `ms >= 0` (it throws when the host has
-//   neither; nothing is sent then).
-// - `send` takes the request as one string (see [`Outgoing`]), calls the
-//   global `fetch` synchronously (a throw there is the host refusing the
-//   request: never sent) with
-//   `redirect: "manual"` and the signal. Once the head is in (`answered`) it
-//   keeps the status (left 0 for a redirect the host hides), the headers as
-//   one string (`name\nvalue\n`, repeated: neither can hold a line feed),
-//   and the body: read whole with `arrayBuffer()` into `body` when
-//   `Content-Length` says it fits in `cap` and no `Content-Encoding` can make
-//   it larger; otherwise left in `stream` for Rust to read chunk by chunk
-//   under the cap; the promise it returns then resolves. `undefined` when
-//   there is no global `fetch`.
-// - `close(finished)` clears the timer, and aborts when the exchange did not
-//   finish (the future was dropped, or failed): the fetch and its body stream
-//   stop.
+// - `start` makes the exchange: its `AbortController` (one a finished
+//   exchange gave back, or a new one), its deadline when `ms >= 0` (in the
+//   list the one shared timer watches), then the global `fetch`, called
+//   synchronously with the request (one string, see [`Outgoing`]; the
+//   headers array is kept for the next request with the same headers),
+//   `redirect: "manual"` and the signal. A throw there is the host refusing
+//   the request: nothing was sent (the timer is cleared first). `undefined`
+//   when there is no global `fetch`.
+// - When the head is in (`answered`) it keeps the status (left 0 for a
+//   redirect the host hides) and the headers as one string (`name\nvalue\n`,
+//   repeated: neither can hold a line feed), and the body: read whole with
+//   `arrayBuffer()` when `Content-Length` says it fits in `cap` and no
+//   `Content-Encoding` can make it larger; otherwise left in `stream` for
+//   Rust to read chunk by chunk under the cap. Then `state` says how it
+//   ended: 1 with the body read whole, 3 with it left in `stream`, 4 without
+//   a body (or for a hidden redirect), 2 when `fetch` or the read failed
+//   (what it threw in `error`); and `wake(slot)` tells Rust.
+// - `bound` is three bytes per UTF-16 unit of the headers' string and the
+//   body's length: room enough for `fill(out)`, which writes the headers as
+//   UTF-8 and right after them the whole body into `out` (a view of
+//   WebAssembly memory: no copy on the way) and answers how many bytes the
+//   headers took.
+// - `close(finished)` takes the deadline off the list, and aborts when the
+//   exchange did not finish (the future was dropped, or failed): the fetch
+//   and its body stream stop. A controller that never aborted goes back for
+//   another exchange.
 #[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
+let lastHead = null;
+let lastHeaders = null;
+const encoder = new TextEncoder();
+const now = typeof performance === "object" ? () => performance.now() : () => Date.now();
+// AbortControllers whose exchange finished without aborting, for the next
+// exchange (making one costs more than the rest of the exchange in some
+// hosts), and how many exchanges each has served: a few dozen at most, so
+// the listeners hosts leave on a signal until they collect the request stay
+// few.
+const free = [];
+const freeUses = [];
+const REUSE = 32;
+// The exchanges with a deadline, earliest first (a linked list), and the one
+// timer for all of them: armed for the earliest deadline, and left to run out
+// when that exchange finishes (`unref`ed where the host can, so it keeps no
+// process alive).
+let first = null;
+let last = null;
+let timer;
+let armedAt = Infinity;
+function arm(at) {
+  if (timer !== undefined) clearTimeout(timer);
+  armedAt = at;
+  timer = setTimeout(expire, Math.max(0, at - now()));
+  if (typeof timer === "object" && timer !== null && typeof timer.unref === "function") timer.unref();
+  else if (typeof Deno === "object" && typeof Deno.unrefTimer === "function") Deno.unrefTimer(timer);
+}
+function expire() {
+  timer = undefined;
+  armedAt = Infinity;
+  const late = now() + 1;
+  while (first !== null && first.at <= late) {
+    const exchange = first;
+    exchange.unlink();
+    exchange.controller.abort();
+  }
+  if (first !== null) arm(first.at);
+}
 export class ClerkFetchExchange {
+  static start(ms, text, urlEnd, methodEnd, headEnd, bytes, cap, wake, slot) {
+    const fetch = globalThis.fetch;
+    if (typeof fetch !== "function") return undefined;
+    const exchange = new ClerkFetchExchange(ms);
+    try {
+      exchange.send(fetch, text, urlEnd, methodEnd, headEnd, bytes, cap, wake, slot);
+    } catch (error) {
+      exchange.close(false);
+      throw error;
+    }
+    return exchange;
+  }
   constructor(ms) {
-    const controller = new AbortController();
+    let controller = free.pop();
+    let uses = freeUses.pop();
+    if (controller === undefined) {
+      controller = new AbortController();
+      uses = 0;
+    }
     this.controller = controller;
-    this.timer = ms < 0 ? undefined : setTimeout(() => controller.abort(), ms);
+    this.uses = uses + 1;
+    this.prev = null;
+    this.next = null;
+    this.linked = false;
+    this.at = 0;
+    if (ms >= 0) {
+      const start = now();
+      this.at = start + ms;
+      this.link();
+      // A timer that should have fired long ago was lost (a Worker's
+      // request ended with it): arm a new one.
+      if (this.at < armedAt || armedAt + 100 < start) arm(first.at);
+    }
     this.answered = false;
+    this.state = 0;
+    this.error = undefined;
     this.status = 0;
     this.head = "";
     this.body = undefined;
     this.stream = null;
   }
-  send(text, urlEnd, methodEnd, headEnd, bytes, cap) {
-    const fetch = globalThis.fetch;
-    if (typeof fetch !== "function") return undefined;
-    const headers = [];
-    const parts = text.slice(methodEnd, headEnd).split("\n");
-    for (let i = 0; i + 1 < parts.length; i += 2) headers.push([parts[i], parts[i + 1]]);
+  link() {
+    let after = last;
+    while (after !== null && after.at > this.at) after = after.prev;
+    this.prev = after;
+    this.next = after === null ? first : after.next;
+    if (this.next !== null) this.next.prev = this;
+    else last = this;
+    if (after !== null) after.next = this;
+    else first = this;
+    this.linked = true;
+  }
+  unlink() {
+    if (!this.linked) return;
+    if (this.prev !== null) this.prev.next = this.next;
+    else first = this.next;
+    if (this.next !== null) this.next.prev = this.prev;
+    else last = this.prev;
+    this.prev = null;
+    this.next = null;
+    this.linked = false;
+  }
+  send(fetch, text, urlEnd, methodEnd, headEnd, bytes, cap, wake, slot) {
+    const head = text.slice(methodEnd, headEnd);
+    let headers = lastHeaders;
+    if (head !== lastHead) {
+      headers = [];
+      const parts = head.split("\n");
+      for (let i = 0; i + 1 < parts.length; i += 2) headers.push([parts[i], parts[i + 1]]);
+      lastHead = head;
+      lastHeaders = headers;
+    }
     const init = { method: text.slice(urlEnd, methodEnd), headers, redirect: "manual", signal: this.controller.signal };
     if (bytes !== undefined) init.body = bytes;
     else if (headEnd < text.length) init.body = text.slice(headEnd);
-    return fetch.call(globalThis, text.slice(0, urlEnd), init).then((response) => this.answer(response, cap));
-  }
-  answer(response, cap) {
-    this.answered = true;
-    if (response.type === "opaqueredirect") return this;
-    this.status = response.status;
-    let head = "";
-    for (const [name, value] of response.headers) head += name + "\n" + value + "\n";
-    this.head = head;
-    const stream = response.body;
-    if (stream === null) return this;
-    const length = response.headers.get("content-length");
-    const encoding = response.headers.get("content-encoding");
-    if (length !== null && /^\s*\d{1,15}\s*$/.test(length) && Number(length) <= cap &&
-        (encoding === null || encoding.trim().toLowerCase() === "identity")) {
-      return response.arrayBuffer().then((buffer) => {
-        this.body = new Uint8Array(buffer);
-        return this;
+    const failed = (error) => {
+      this.error = error;
+      this.state = 2;
+      wake(slot);
+    };
+    fetch.call(globalThis, text.slice(0, urlEnd), init).then((response) => {
+      this.answered = true;
+      if (response.type === "opaqueredirect") return this.done(4, wake, slot);
+      this.status = response.status;
+      let head = "";
+      let length = null;
+      let encoding = null;
+      response.headers.forEach((value, name) => {
+        head += name + "\n" + value + "\n";
+        if (name === "content-length") length = value;
+        else if (name === "content-encoding") encoding = value;
       });
-    }
-    this.stream = stream;
-    return this;
+      this.head = head;
+      const stream = response.body;
+      if (stream === null) return this.done(4, wake, slot);
+      if (length !== null && /^\s*\d{1,15}\s*$/.test(length) && Number(length) <= cap &&
+          (encoding === null || encoding.trim().toLowerCase() === "identity")) {
+        return response.arrayBuffer().then((buffer) => {
+          this.body = new Uint8Array(buffer);
+          this.done(1, wake, slot);
+        }, failed);
+      }
+      this.stream = stream;
+      this.done(3, wake, slot);
+    }).catch(failed);
+  }
+  done(state, wake, slot) {
+    this.state = state;
+    wake(slot);
+  }
+  get bound() {
+    return this.head.length * 3 + (this.body === undefined ? 0 : this.body.length);
+  }
+  fill(out) {
+    const { written } = encoder.encodeInto(this.head, out);
+    if (this.body !== undefined) out.set(this.body, written);
+    return written;
   }
   close(finished) {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    if (!finished) this.controller.abort();
+    this.unlink();
+    const controller = this.controller;
+    if (!finished) controller.abort();
+    else if (!controller.signal.aborted && this.uses < REUSE) {
+      free.push(controller);
+      freeUses.push(this.uses);
+    }
   }
   get aborted() {
     return this.controller.signal.aborted;
@@ -161,19 +288,19 @@ extern "C" {
     #[wasm_bindgen(js_name = ClerkFetchExchange)]
     type Exchange;
 
-    #[wasm_bindgen(constructor, js_class = ClerkFetchExchange, catch)]
-    fn new(ms: f64) -> Result<Exchange, JsValue>;
-
-    #[wasm_bindgen(method, catch)]
-    fn send(
-        this: &Exchange,
+    #[wasm_bindgen(static_method_of = Exchange, js_class = ClerkFetchExchange, catch)]
+    #[allow(clippy::too_many_arguments)]
+    fn start(
+        ms: f64,
         text: &str,
         url_end: u32,
         method_end: u32,
         head_end: u32,
         bytes: Option<Uint8Array>,
         cap: f64,
-    ) -> Result<Option<Promise>, JsValue>;
+        wake: &Function,
+        slot: u32,
+    ) -> Result<Option<Exchange>, JsValue>;
 
     #[wasm_bindgen(method)]
     fn close(this: &Exchange, finished: bool);
@@ -185,13 +312,19 @@ extern "C" {
     fn answered(this: &Exchange) -> bool;
 
     #[wasm_bindgen(method, getter)]
+    fn state(this: &Exchange) -> u8;
+
+    #[wasm_bindgen(method, getter)]
+    fn error(this: &Exchange) -> JsValue;
+
+    #[wasm_bindgen(method, getter)]
     fn status(this: &Exchange) -> u16;
 
     #[wasm_bindgen(method, getter)]
-    fn head(this: &Exchange) -> String;
+    fn bound(this: &Exchange) -> f64;
 
-    #[wasm_bindgen(method, getter)]
-    fn body(this: &Exchange) -> Option<Vec<u8>>;
+    #[wasm_bindgen(method)]
+    fn fill(this: &Exchange, out: &mut [u8]) -> u32;
 
     #[wasm_bindgen(method, getter)]
     fn stream(this: &Exchange) -> Option<ReadableStream>;
@@ -253,16 +386,22 @@ fn outgoing(request: &HttpRequest) -> Result<Outgoing, SendError> {
         .then(|| std::str::from_utf8(body).ok())
         .flatten();
     let mut text = String::with_capacity(256 + text_body.map_or(0, str::len));
-    let _ = write!(text, "{}", request.uri());
+    let uri = request.uri();
+    match (uri.scheme_str(), uri.authority()) {
+        (Some(scheme), Some(authority)) => {
+            text.push_str(scheme);
+            text.push_str("://");
+            text.push_str(authority.as_str());
+            text.push_str(uri.path_and_query().map_or("/", |p| p.as_str()));
+        }
+        _ => {
+            let _ = write!(text, "{uri}");
+        }
+    }
     let url_end = text.len();
     text.push_str(request.method().as_str());
     let method_end = text.len();
-    for (name, value) in policy::header_pairs(request.headers())? {
-        text.push_str(name);
-        text.push('\n');
-        text.push_str(value);
-        text.push('\n');
-    }
+    policy::push_headers(request.headers(), &mut text)?;
     let head_end = text.len();
     let bytes = match text_body {
         Some(body) => {
@@ -283,9 +422,11 @@ fn outgoing(request: &HttpRequest) -> Result<Outgoing, SendError> {
     })
 }
 
-/// The response's status and headers as `http` holds them.
+/// The response as the exchange answered it: its status and headers as
+/// `http` holds them, and the body when it was read whole. One buffer takes
+/// both, written by JavaScript in one call.
 #[inline(never)]
-fn response_head(exchange: &Exchange) -> Result<http::response::Builder, SendError> {
+fn response_head(exchange: &Exchange) -> Result<(http::response::Builder, Bytes), SendError> {
     // Status 0: the host hid a redirect (`opaqueredirect`); the class sets
     // no status then.
     let status = exchange.status();
@@ -293,17 +434,30 @@ fn response_head(exchange: &Exchange) -> Result<http::response::Builder, SendErr
         return Err(opaque_redirect());
     }
     let invalid = invalid_response;
+    // `bound`: 3 bytes of UTF-8 per UTF-16 unit of the headers' string (at
+    // most what it takes), and the body's length. `fill` writes the headers
+    // and, right after them, the body, and answers how many bytes the
+    // headers took; so the body is `bound` less three per UTF-16 unit of the
+    // headers. An `f64` length of memory JavaScript holds fits a `usize`.
+    let bound = exchange.bound() as usize;
+    let mut buffer = vec![0u8; bound];
+    let head_len = (exchange.fill(&mut buffer) as usize).min(bound);
+    let buffer = Bytes::from(buffer);
+    let head = std::str::from_utf8(&buffer[..head_len])
+        .map_err(|_| invalid("the response headers are not valid UTF-8"))?;
+    let body_len = bound.saturating_sub(3 * head.encode_utf16().count());
+    let body = buffer.slice(head_len..(head_len + body_len).min(bound));
     let mut builder = http::Response::builder().status(status);
-    let head = exchange.head();
     let mut lines = head.split('\n');
     while let (Some(name), Some(value)) = (lines.next(), lines.next()) {
         let name = http::HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| invalid("a response header name is not a valid HTTP token"))?;
-        let value = http::HeaderValue::from_str(value)
+        // A view of the buffer, not a copy.
+        let value = http::HeaderValue::from_maybe_shared(buffer.slice_ref(value.as_bytes()))
             .map_err(|_| invalid("a response header value is not a valid HTTP value"))?;
         builder = builder.header(name, value);
     }
-    Ok(builder)
+    Ok((builder, body))
 }
 
 /// The failure of a started exchange: `fetch` rejected (before an answer),
@@ -339,42 +493,56 @@ pub(crate) async fn send(
     }
     let out = outgoing(&request)?;
     let limit = transport.limits.max_body_bytes;
-    let exchange =
-        Exchange::new(deadline.map_or(-1.0, millis)).map_err(|v| refused(&v, &request))?;
-    let mut guard = Guard {
-        exchange,
-        deadline,
-        finished: false,
-    };
+    let slot = Slot::take();
     // `usize` caps fit an `f64` for any real limit.
-    let promise = guard
-        .exchange
-        .send(
+    let exchange = Slot::with_wake(|wake| {
+        Exchange::start(
+            deadline.map_or(-1.0, millis),
             &out.text,
             out.url_end,
             out.method_end,
             out.head_end,
             out.bytes,
             limit as f64,
+            wake,
+            slot.number(),
         )
-        .map_err(|v| refused(&v, &request))?
-        .ok_or_else(no_fetch)?;
+    })
+    .map_err(|v| refused(&v, &request))?
+    .ok_or_else(no_fetch)?;
     drop(out.text);
-    settle(&promise)
-        .await
-        .map_err(|v| failed(&v, &request, &guard))?;
-    let builder = response_head(&guard.exchange)?;
+    let mut guard = Guard {
+        exchange,
+        deadline,
+        finished: false,
+    };
+    let state = slot
+        .until(|| match guard.exchange.state() {
+            0 => None,
+            state => Some(state),
+        })
+        .await;
+    drop(slot);
+    if state == 2 {
+        return Err(failed(&guard.exchange.error(), &request, &guard));
+    }
+    let (builder, whole) = response_head(&guard.exchange)?;
     let declared = builder.headers_ref().and_then(declared_length);
-    let body = if let Some(whole) = guard.exchange.body() {
-        let mut buffer = BodyBuffer::new(limit, declared)?;
-        buffer.push(Bytes::from(whole))?;
-        buffer.finish()
-    } else if let Some(stream) = guard.exchange.stream() {
-        read_body(&stream, limit, declared, &request)
-            .await
-            .map_err(|err| guard.or_timeout(err))?
+    let stream = if state == 3 {
+        guard.exchange.stream()
     } else {
-        Bytes::new()
+        None
+    };
+    let body = match (state, stream) {
+        (1, _) => {
+            let mut buffer = BodyBuffer::new(limit, declared)?;
+            buffer.push(whole)?;
+            buffer.finish()
+        }
+        (_, Some(stream)) => read_body(&stream, limit, declared, &request)
+            .await
+            .map_err(|err| guard.or_timeout(err))?,
+        _ => Bytes::new(),
     };
     guard.finished = true;
     builder

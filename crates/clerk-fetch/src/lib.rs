@@ -31,8 +31,11 @@
 //!   workspace's conformance suite runs its cases in Node, Deno and Bun): a deadline on each attempt
 //!   ([`Builder::request_timeout`], 10 s by default, or what is left of the
 //!   client's whole-call deadline): an `AbortSignal` aborts the request,
-//!   body included (kind `Timeout`). Every request has its `AbortController`,
-//!   so dropping the future aborts it too. A body cap, 1 MiB by default
+//!   body included (kind `Timeout`). Every request in flight has an
+//!   `AbortController` of its own (one that served an earlier request and
+//!   never aborted is used again: making one is dear in some hosts), so
+//!   dropping the future aborts it too; one timer, armed for the earliest
+//!   deadline, watches every request in flight. A body cap, 1 MiB by default
 //!   ([`Builder::max_body_bytes`]), read into [`clerk_core::BodyBuffer`],
 //!   checked against `Content-Length` and again while the body streams in.
 //!   The cleartext rule ([`clerk_core::check_request`]): plain `http://` only

@@ -1,29 +1,29 @@
-//! What `fetch` needs of a request beyond clerk-core's check: header pairs
+//! What `fetch` needs of a request beyond clerk-core's check: the headers
 //! as strings, and the secrets its error messages must never show. No
 //! JavaScript here, so they are tested on every target.
 
 use clerk_core::SendError;
 
-/// The headers as `fetch` takes them (strings), or the reason they cannot be.
-/// `fetch` accepts only byte-string values; this refuses anything outside
-/// visible ASCII, space and tab before JavaScript sees it, so no host error
-/// message can quote a header value.
+/// Appends the headers as `fetch` takes them (strings) to `out`, each as
+/// `name\nvalue\n` (neither can hold a line feed), or answers why they
+/// cannot be. `fetch` accepts only byte-string values; this refuses
+/// anything outside visible ASCII, space and tab before JavaScript sees it,
+/// so no host error message can quote a header value.
 #[cfg_attr(
     not(all(target_arch = "wasm32", target_os = "unknown")),
     allow(dead_code)
 )]
-pub(crate) fn header_pairs(
-    headers: &http::HeaderMap,
-) -> Result<impl Iterator<Item = (&str, &str)>, SendError> {
-    // All checked before the first is handed over; no Vec of pairs.
-    if headers.values().any(|value| value.to_str().is_err()) {
-        return Err(SendError::invalid_request(
-            "a header value is not visible ASCII",
-        ));
+pub(crate) fn push_headers(headers: &http::HeaderMap, out: &mut String) -> Result<(), SendError> {
+    for (name, value) in headers {
+        let value = value
+            .to_str()
+            .map_err(|_| SendError::invalid_request("a header value is not visible ASCII"))?;
+        out.push_str(name.as_str());
+        out.push('\n');
+        out.push_str(value);
+        out.push('\n');
     }
-    Ok(headers
-        .iter()
-        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?))))
+    Ok(())
 }
 
 /// The strings a JavaScript error message must never show: the whole
@@ -54,18 +54,16 @@ mod tests {
     fn header_values_must_be_ascii() {
         let mut headers = http::HeaderMap::new();
         headers.insert("x-ok", http::HeaderValue::from_static("fine value"));
-        assert_eq!(
-            header_pairs(&headers).expect("ascii").collect::<Vec<_>>(),
-            [("x-ok", "fine value")]
-        );
+        headers.insert("x-two", http::HeaderValue::from_static("2"));
+        let mut out = String::new();
+        push_headers(&headers, &mut out).expect("ascii");
+        assert_eq!(out, "x-ok\nfine value\nx-two\n2\n");
         headers.insert(
             "x-bad",
             http::HeaderValue::from_bytes(b"caf\xe9").expect("obs-text is a valid value"),
         );
         assert_eq!(
-            header_pairs(&headers)
-                .map(|pairs| pairs.count())
-                .map_err(|e| e.kind()),
+            push_headers(&headers, &mut String::new()).map_err(|e| e.kind()),
             Err(clerk_core::TransportErrorKind::InvalidRequest)
         );
     }

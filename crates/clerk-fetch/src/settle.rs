@@ -73,14 +73,14 @@ thread_local! {
     .unchecked_into();
 }
 
-/// A slot held while its promise is awaited; given back when dropped (the
-/// await finished, or its future was dropped). A promise that settles after
-/// its slot was given back and taken again wakes the new holder at worst,
-/// which polls, finds its own promise pending and waits on.
-struct Slot(u32);
+/// A slot held while something is awaited; given back when dropped (the
+/// await finished, or its future was dropped). Something that finishes
+/// after its slot was given back and taken again wakes the new holder at
+/// worst, which polls, finds its own wait unfinished and waits on.
+pub(crate) struct Slot(u32);
 
 impl Slot {
-    fn take() -> Self {
+    pub(crate) fn take() -> Self {
         Self(SLOTS.with(|s| {
             let mut s = s.borrow_mut();
             s.free.pop().unwrap_or_else(|| {
@@ -88,6 +88,33 @@ impl Slot {
                 u32::try_from(s.wakers.len() - 1).unwrap_or(u32::MAX)
             })
         }))
+    }
+
+    /// The number JavaScript calls `wake` with.
+    pub(crate) fn number(&self) -> u32 {
+        self.0
+    }
+
+    /// Calls `f` with this module instance's `wake` function.
+    pub(crate) fn with_wake<R>(f: impl FnOnce(&Function) -> R) -> R {
+        WAKE.with(f)
+    }
+
+    /// Waits until `ready` answers `Some`: `ready` is asked now, and again
+    /// each time JavaScript calls `wake` with this slot.
+    pub(crate) async fn until<T>(&self, mut ready: impl FnMut() -> Option<T>) -> T {
+        std::future::poll_fn(|cx| match ready() {
+            Some(out) => Poll::Ready(out),
+            None => {
+                SLOTS.with(|s| {
+                    if let Some(waker) = s.borrow_mut().wakers.get_mut(self.0 as usize) {
+                        *waker = Some(cx.waker().clone());
+                    }
+                });
+                Poll::Pending
+            }
+        })
+        .await
     }
 }
 
@@ -106,18 +133,11 @@ impl Drop for Slot {
 /// What `promise` fulfils with, or (`Err`) what it rejects with.
 pub(crate) async fn settle(promise: &Promise) -> Result<JsValue, JsValue> {
     let slot = Slot::take();
-    let watched = WAKE.with(|wake| Settle::new(promise, wake, slot.0));
-    std::future::poll_fn(|cx| match watched.state() {
-        0 => {
-            SLOTS.with(|s| {
-                if let Some(waker) = s.borrow_mut().wakers.get_mut(slot.0 as usize) {
-                    *waker = Some(cx.waker().clone());
-                }
-            });
-            Poll::Pending
-        }
-        1 => Poll::Ready(Ok(watched.value())),
-        _ => Poll::Ready(Err(watched.value())),
+    let watched = Slot::with_wake(|wake| Settle::new(promise, wake, slot.number()));
+    slot.until(|| match watched.state() {
+        0 => None,
+        1 => Some(Ok(watched.value())),
+        _ => Some(Err(watched.value())),
     })
     .await
 }

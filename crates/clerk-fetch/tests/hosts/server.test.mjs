@@ -131,6 +131,24 @@ test("the deadline aborts a slow answer", async () => {
   assert.match(error.message, /within 200 ms/);
 });
 
+test("deadlines of calls in flight together fire each on time; an aborted signal is not used again", async () => {
+  await reset(mock);
+  await arm(mock, [{ delay_ms: 1500, times: 2 }]);
+  const started = performance.now();
+  const elapsed = (promise) => rejection(promise).then((error) => ({ error, ms: performance.now() - started }));
+  // The later deadline first: the earlier one must bring the shared timer forward.
+  const late = elapsed(wasm.createSignInToken(options({ timeoutMs: 700, maxRetries: 0 }), "user_late"));
+  const early = elapsed(wasm.createSignInToken(options({ timeoutMs: 150, maxRetries: 0 }), "user_early"));
+  const [a, b] = await Promise.all([early, late]);
+  for (const { error } of [a, b]) assert.equal(error.transportKind, "timeout");
+  assert.match(a.error.message, /within 150 ms/);
+  assert.ok(a.ms < 600, `the 150 ms deadline fired after ${a.ms} ms`);
+  assert.ok(b.ms >= 650, `the 700 ms deadline fired after ${b.ms} ms`);
+  // The controllers that aborted are not handed to the next requests.
+  const tokens = await Promise.all([1, 2, 3].map((n) => wasm.createSignInToken(options(), `user_after_${n}`)));
+  for (const token of tokens) assert.match(token.id, /^sit_/);
+});
+
 test("the body cap refuses a large answer", async () => {
   const big = createServer((req, res) => {
     res.writeHead(200, { "content-type": "application/json" });
