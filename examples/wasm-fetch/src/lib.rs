@@ -21,6 +21,8 @@
 //! `status` and `code` when they apply.
 #![forbid(unsafe_code)]
 
+mod task;
+
 use std::time::Duration;
 
 use clerk_core::{
@@ -300,7 +302,7 @@ impl SignInTokens {
     #[wasm_bindgen(js_name = createSignInToken)]
     pub fn create_sign_in_token(&self, user_id: String) -> js_sys::Promise {
         let client = self.client.clone();
-        wasm_bindgen_futures::future_to_promise(async move {
+        task::run(async move {
             let token = client
                 .create_sign_in_token(&CreateSignInTokenRequest::new(user_id))
                 .await
@@ -314,7 +316,7 @@ impl SignInTokens {
     #[wasm_bindgen(js_name = revokeSignInToken)]
     pub fn revoke_sign_in_token(&self, id: String) -> js_sys::Promise {
         let client = self.client.clone();
-        wasm_bindgen_futures::future_to_promise(async move {
+        task::run(async move {
             let revocation = client
                 .revoke_sign_in_token(&id)
                 .await
@@ -355,7 +357,12 @@ fn failure(err: &Error<clerk_fetch::Error>) -> Result<Response, JsValue> {
 /// Exported as `handleFetch`: an export named `fetch` would shadow the global
 /// `fetch` inside wasm-bindgen's own loader.
 #[wasm_bindgen(js_name = handleFetch)]
-pub async fn handle_fetch(request: Request, env: JsValue) -> Result<Response, JsValue> {
+pub fn handle_fetch(request: Request, env: JsValue) -> js_sys::Promise {
+    task::run(async move { serve(request, env).await.map(JsValue::from) })
+}
+
+/// What [`handle_fetch`] answers.
+async fn serve(request: Request, env: JsValue) -> Result<Response, JsValue> {
     let url = Url::new(&request.url())?;
     let params = url.search_params();
     let client = match Options::read(&env).client() {
