@@ -423,10 +423,10 @@ fn outgoing(request: &HttpRequest) -> Result<Outgoing, SendError> {
 }
 
 /// The response as the exchange answered it: its status and headers as
-/// `http` holds them, and the body when it was read whole. One buffer takes
+/// `http` holds them (and no body yet), and the body when it was read whole. One buffer takes
 /// both, written by JavaScript in one call.
 #[inline(never)]
-fn response_head(exchange: &Exchange) -> Result<(http::response::Builder, Bytes), SendError> {
+fn response_head(exchange: &Exchange) -> Result<(HttpResponse, Bytes), SendError> {
     // Status 0: the host hid a redirect (`opaqueredirect`); the class sets
     // no status then.
     let status = exchange.status();
@@ -447,7 +447,16 @@ fn response_head(exchange: &Exchange) -> Result<(http::response::Builder, Bytes)
         .map_err(|_| invalid("the response headers are not valid UTF-8"))?;
     let body_len = bound.saturating_sub(3 * head.encode_utf16().count());
     let body = buffer.slice(head_len..(head_len + body_len).min(bound));
-    let mut builder = http::Response::builder().status(status);
+    // Built in place: `http::response::Builder` moves the whole head on
+    // every header it adds.
+    let mut response = HttpResponse::new(Bytes::new());
+    *response.status_mut() = http::StatusCode::from_u16(status)
+        .map_err(|_| invalid("the response's status is not a valid HTTP status"))?;
+    let headers = response.headers_mut();
+    let too_many = |_| invalid("the response has more headers than an `http::HeaderMap` holds");
+    headers
+        .try_reserve(head.bytes().filter(|&b| b == b'\n').count() / 2)
+        .map_err(too_many)?;
     let mut lines = head.split('\n');
     while let (Some(name), Some(value)) = (lines.next(), lines.next()) {
         let name = http::HeaderName::from_bytes(name.as_bytes())
@@ -455,9 +464,9 @@ fn response_head(exchange: &Exchange) -> Result<(http::response::Builder, Bytes)
         // A view of the buffer, not a copy.
         let value = http::HeaderValue::from_maybe_shared(buffer.slice_ref(value.as_bytes()))
             .map_err(|_| invalid("a response header value is not a valid HTTP value"))?;
-        builder = builder.header(name, value);
+        headers.try_append(name, value).map_err(too_many)?;
     }
-    Ok((builder, body))
+    Ok((response, body))
 }
 
 /// The failure of a started exchange: `fetch` rejected (before an answer),
@@ -526,8 +535,8 @@ pub(crate) async fn send(
     if state == 2 {
         return Err(failed(&guard.exchange.error(), &request, &guard));
     }
-    let (builder, whole) = response_head(&guard.exchange)?;
-    let declared = builder.headers_ref().and_then(declared_length);
+    let (mut response, whole) = response_head(&guard.exchange)?;
+    let declared = declared_length(response.headers());
     let stream = if state == 3 {
         guard.exchange.stream()
     } else {
@@ -545,9 +554,8 @@ pub(crate) async fn send(
         _ => Bytes::new(),
     };
     guard.finished = true;
-    builder
-        .body(body)
-        .map_err(|_| invalid_response("the response's status or headers are not valid HTTP"))
+    *response.body_mut() = body;
+    Ok(response)
 }
 
 /// The body's `Content-Length`, when it declares one.
