@@ -44,7 +44,16 @@ if (env.BENCH_MODE === "instantiate") {
   process.exit(0);
 }
 
-const tokens = new glue.SignInTokens({ secretKey: KEY, apiUrl: API });
+// Under valgrind (instructions.sh) 64 calls in flight take longer than the
+// default deadlines (10 s an attempt, 30 s a call): BENCH_TIMEOUT_MS
+// lengthens both (they are still armed and watched).
+const tokens = new glue.SignInTokens({
+  secretKey: KEY,
+  apiUrl: API,
+  ...(env.BENCH_TIMEOUT_MS
+    ? { timeoutMs: Number(env.BENCH_TIMEOUT_MS), callTimeoutMs: Number(env.BENCH_TIMEOUT_MS) }
+    : {}),
+});
 const clerk = createClerkClient({ secretKey: KEY, apiUrl: API.replace(/\/v1$/, "") });
 const createUrl = `${API}/sign_in_tokens`;
 
@@ -92,6 +101,18 @@ async function measure(call, calls, inFlight) {
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
   return { calls_per_s: calls / seconds, cpu_us_per_call: (used.user + used.system) / calls };
+}
+
+// For instructions.sh: BENCH_MODE=calls runs BENCH_WARMUP calls and then
+// BENCH_CALLS calls of the one contender BENCH_CONTENDER, BENCH_IN_FLIGHT at a
+// time, and exits; callgrind counts the process's instructions.
+if (env.BENCH_MODE === "calls") {
+  const call = contenders[env.BENCH_CONTENDER];
+  if (!call) throw new Error(`BENCH_CONTENDER must be one of ${names.join(", ")}`);
+  const inFlight = Number(env.BENCH_IN_FLIGHT ?? 1);
+  await run(call, Number(env.BENCH_WARMUP ?? 1000), inFlight);
+  await run(call, CALLS_1, inFlight);
+  process.exit(0);
 }
 
 for (const [inFlight, calls] of [[1, CALLS_1], [64, CALLS_64]]) {

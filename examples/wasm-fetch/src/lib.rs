@@ -8,7 +8,7 @@
 //!   `CLERK_API_URL` when set (a mock), `https://api.clerk.com/v1` otherwise.
 //! - **Node, Deno, Bun, a browser web worker**: [`create_sign_in_token`] and
 //!   [`revoke_sign_in_token`], called from JavaScript with an options object
-//!   `{ secretKey, apiUrl?, timeoutMs?, maxBodyBytes?, maxRetries?,
+//!   `{ secretKey, apiUrl?, timeoutMs?, callTimeoutMs?, maxBodyBytes?, maxRetries?,
 //!   dangerouslyAllowBrowserWindow? }`.
 //!
 //! `examples/wasm-fetch/README.md` shows how to build it and host it;
@@ -50,6 +50,7 @@ struct Options {
     secret_key: Option<String>,
     api_url: Option<String>,
     timeout_ms: Option<f64>,
+    call_timeout_ms: Option<f64>,
     max_body_bytes: Option<f64>,
     max_retries: Option<f64>,
     allow_browser_window: bool,
@@ -70,6 +71,7 @@ impl Options {
                 .or_else(|| field(object, "CLERK_API_URL").as_string())
                 .filter(|url| !url.is_empty()),
             timeout_ms: field(object, "timeoutMs").as_f64(),
+            call_timeout_ms: field(object, "callTimeoutMs").as_f64(),
             max_body_bytes: field(object, "maxBodyBytes").as_f64(),
             max_retries: field(object, "maxRetries").as_f64(),
             allow_browser_window: field(object, "dangerouslyAllowBrowserWindow")
@@ -97,6 +99,9 @@ impl Options {
         let mut builder = Client::builder(key);
         if let Some(url) = &self.api_url {
             builder = builder.base_url(url.clone());
+        }
+        if let Some(ms) = self.call_timeout_ms.filter(|ms| *ms >= 0.0) {
+            builder = builder.call_timeout(Duration::from_millis(ms as u64));
         }
         if let Some(retries) = self.max_retries.filter(|r| *r >= 0.0) {
             builder = builder.retry_policy(
