@@ -2,53 +2,53 @@
 # Instructions per call, the clerk-fetch benchmark's second measure, from the
 # repository root:
 #
-#   bash crates/clerk-fetch/bench/instructions.sh    # ~20 min on 2 cores
+#   bash crates/clerk-fetch/bench/instructions.sh    # ~15 min on 2 cores
 #
 # Calls/s and CPU time (run.sh) move by a third between runs on a shared
-# machine; instructions counted by callgrind do not (a rerun agrees within
-# about 1%). For each host (Node, Deno, Bun; INSTR_HOSTS), contender (module, sdk,
-# fetch: bench.mjs's) and load (1 and 64 in flight), the host process runs
-# under `valgrind --tool=callgrind` twice, with INSTR_N1 and INSTR_N2 calls
-# (default 500 and 1500) after the same 1000 warm-up calls, against the
-# release mock on core 0 (not under valgrind). Per call = (Ir(N2) - Ir(N1)) /
-# (N2 - N1): start-up, compiling and warming up cancel out. Node and Deno
-# run V8 --single-threaded (its helper threads would otherwise be counted in
-# whatever order they ran); every thread of the host counts (Bun's and
-# Deno's fetch run on their own threads). Prints a table; results in
-# target/clerk-fetch-bench/instructions.txt. INSTR_PKG counts an earlier
+# machine; instructions counted by callgrind move much less (@clerk/backend
+# and plain fetch agree within about 2% from run to run; the module's count
+# in Deno moved by up to 20% between runs, Node's less: quote more than one
+# run). For each host (Node, Deno; INSTR_HOSTS), load (1 and 64 in flight;
+# INSTR_LOADS) and contender (module, sdk, fetch: bench.mjs's;
+# INSTR_CONTENDERS), the host process runs under `valgrind --tool=callgrind`
+# twice, with INSTR_N1 and INSTR_N2 calls (default 500 and 1500) after the
+# same 1000 warm-up calls, against the release mock on core 0 (not under
+# valgrind). Per call = (Ir(N2) - Ir(N1)) / (N2 - N1): start-up, compiling
+# and warming up cancel out. Node and Deno run V8 --single-threaded (its
+# helper threads would otherwise be counted in whatever order they ran);
+# every thread of the host counts (Deno's fetch runs on its own). Bun is not
+# here: its fetch dies under valgrind on an instruction valgrind does not
+# know (SIGILL), so Bun has run.sh's figures only. Prints a table; results
+# in target/clerk-fetch-bench/instructions.txt. INSTR_PKG counts an earlier
 # build of the module (a copy of target/wasm-fetch/pkg) instead of this
 # tree's.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 ROOT=$PWD
-BENCH_DIR=crates/clerk-fetch/bench
 OUT=$ROOT/target/clerk-fetch-bench
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 N1=${INSTR_N1:-500}
 N2=${INSTR_N2:-1500}
-HOSTS=${INSTR_HOSTS:-node deno bun}
+HOSTS=${INSTR_HOSTS:-node deno}
+LOADS=${INSTR_LOADS:-1 64}
+CONTENDERS=${INSTR_CONTENDERS:-module sdk fetch}
 command -v valgrind >/dev/null || { echo "instructions.sh: valgrind is not installed" >&2; exit 1; }
 
 # shellcheck source=scripts/host-tools.sh
 source scripts/host-tools.sh
 ensure_wasm_bindgen >/dev/null
 ensure_fetch_hosts
-if ! cmp -s "$BENCH_DIR/package-lock.json" "$BENCH_DIR/node_modules/.installed-package-lock.json"; then
-  (cd "$BENCH_DIR" && npm ci --no-audit --no-fund &&
-    cp package-lock.json node_modules/.installed-package-lock.json)
-fi
+# shellcheck source=crates/clerk-fetch/bench/common.sh
+source crates/clerk-fetch/bench/common.sh
+ensure_bench_sdk
 if [ -z "${INSTR_PKG:-}" ]; then
   bash crates/clerk-fetch/tests/size.sh | tail -n 2 | head -n 1
 fi
 cargo build -q -p clerk-cli --release
 mkdir -p "$OUT"
-rm -f "$OUT/iport"
-taskset -c 0 "$TARGET_DIR/release/clerk-sign-in-tokens" mock-server --port 0 --rate-limit 0 --no-admin \
-  --port-file "$OUT/iport" >/dev/null &
-mock=$!
-trap 'kill "$mock" 2>/dev/null || true' EXIT
-for _ in $(seq 100); do [ -s "$OUT/iport" ] && break; sleep 0.1; done
-export BENCH_API="http://127.0.0.1:$(cat "$OUT/iport")/v1" BENCH_PKG=${INSTR_PKG:-$ROOT/target/wasm-fetch/pkg}
+start_mock "$TARGET_DIR/release/clerk-sign-in-tokens"
+trap 'kill "$MOCK_PID" 2>/dev/null || true' EXIT
+export BENCH_PKG=${INSTR_PKG:-$ROOT/target/wasm-fetch/pkg}
 # A deadline of 10 minutes instead of 10 s: under valgrind 64 calls in
 # flight take longer than 10 s each.
 export BENCH_MODE=calls BENCH_WARMUP=1000 BENCH_TIMEOUT_MS=600000
@@ -59,7 +59,6 @@ count() {
   case $1 in
     node) run=(node --single-threaded "$BENCH_DIR/bench.mjs") ;;
     deno) run=("$DENO" run -A --v8-flags=--single-threaded "$BENCH_DIR/bench.mjs") ;;
-    bun) run=("$BUN" "$BENCH_DIR/bench.mjs") ;;
     *) echo "instructions.sh: unknown host $1" >&2; exit 2 ;;
   esac
   local file
@@ -73,8 +72,8 @@ count() {
 
 : >"$OUT/instructions.txt"
 for host in $HOSTS; do
-  for in_flight in 1 64; do
-    for contender in module sdk fetch; do
+  for in_flight in $LOADS; do
+    for contender in $CONTENDERS; do
       # The two runs side by side, one per core's worth of valgrind.
       a_file=$(mktemp)
       count "$host" "$contender" "$in_flight" "$N1" >"$a_file" &
@@ -90,7 +89,8 @@ done
 echo
 echo "| host | in flight | module | sdk | fetch | module/sdk | module/fetch |"
 echo "|---|---|---:|---:|---:|---:|---:|"
-awk '{ v[$1 " " $2 " " $3] = $4; k[$1 " " $2] = 1 }
-  END { for (h in k) printf "| %s | %s | %d | %d | %d | %.2fx | %.2fx |\n", substr(h, 1, index(h, " ") - 1),
+awk 'function ratio(a, b) { return (a > 0 && b > 0) ? sprintf("%.2fx", a / b) : "-" }
+  { v[$1 " " $2 " " $3] = $4; k[$1 " " $2] = 1 }
+  END { for (h in k) printf "| %s | %s | %d | %d | %d | %s | %s |\n", substr(h, 1, index(h, " ") - 1),
     substr(h, index(h, " ") + 1), v[h " module"], v[h " sdk"], v[h " fetch"],
-    v[h " module"] / v[h " sdk"], v[h " module"] / v[h " fetch"] }' "$OUT/instructions.txt" | sort
+    ratio(v[h " module"], v[h " sdk"]), ratio(v[h " module"], v[h " fetch"]) }' "$OUT/instructions.txt" | sort

@@ -20,7 +20,6 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 ROOT=$PWD
-BENCH_DIR=crates/clerk-fetch/bench
 OUT=$ROOT/target/clerk-fetch-bench
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 smoke=false
@@ -43,11 +42,9 @@ HOSTS=${BENCH_HOSTS:-node deno bun}
 source scripts/host-tools.sh
 ensure_wasm_bindgen >/dev/null
 ensure_fetch_hosts
-# @clerk/backend, pinned by the lock file; installed once.
-if ! cmp -s "$BENCH_DIR/package-lock.json" "$BENCH_DIR/node_modules/.installed-package-lock.json"; then
-  (cd "$BENCH_DIR" && npm ci --no-audit --no-fund &&
-    cp package-lock.json node_modules/.installed-package-lock.json)
-fi
+# shellcheck source=crates/clerk-fetch/bench/common.sh
+source crates/clerk-fetch/bench/common.sh
+ensure_bench_sdk
 echo "@clerk/backend $(node -p "require('./$BENCH_DIR/node_modules/@clerk/backend/package.json').version")"
 
 bash crates/clerk-fetch/tests/size.sh | tail -n 3
@@ -55,20 +52,16 @@ cargo build -q -p clerk-cli --profile "$profile"
 cli_dir=$([ "$profile" = dev ] && echo debug || echo "$profile")
 CLI=$TARGET_DIR/$cli_dir/clerk-sign-in-tokens
 
-# taskset execs the program, so $! below is the mock itself.
 if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-  core0=(taskset -c 0) core1=(taskset -c 1)
+  core1=(taskset -c 1)
 else
-  core0=() core1=()
+  core1=()
 fi
 mkdir -p "$OUT"
-rm -f "$OUT/port" "$OUT/results.jsonl"
-"${core0[@]}" "$CLI" mock-server --port 0 --rate-limit 0 --no-admin --port-file "$OUT/port" >/dev/null &
-mock=$!
-trap 'kill "$mock" 2>/dev/null || true' EXIT
-for _ in $(seq 100); do [ -s "$OUT/port" ] && break; sleep 0.1; done
-[ -s "$OUT/port" ] || { echo "run.sh: the mock did not start" >&2; exit 1; }
-export BENCH_API="http://127.0.0.1:$(cat "$OUT/port")/v1" BENCH_PKG=$ROOT/target/wasm-fetch/pkg
+rm -f "$OUT/results.jsonl"
+start_mock "$CLI"
+trap 'kill "$MOCK_PID" 2>/dev/null || true' EXIT
+export BENCH_PKG=$ROOT/target/wasm-fetch/pkg
 
 for host in $HOSTS; do
   case $host in
