@@ -134,9 +134,11 @@ let last = null;
 let timer;
 let armedAt = Infinity;
 function arm(at) {
+  // The new timer first: when it cannot be made, the one armed stays.
+  const next = setTimeout(expire, Math.max(0, at - now()));
   if (timer !== undefined) clearTimeout(timer);
+  timer = next;
   armedAt = at;
-  timer = setTimeout(expire, Math.max(0, at - now()));
   if (typeof timer === "object" && timer !== null && typeof timer.unref === "function") timer.unref();
   else if (typeof Deno === "object" && typeof Deno.unrefTimer === "function") Deno.unrefTimer(timer);
 }
@@ -149,7 +151,12 @@ function expire() {
     exchange.unlink();
     exchange.controller.abort();
   }
-  if (first !== null) arm(first.at);
+  if (first === null) return;
+  try {
+    arm(first.at);
+  } catch {
+    // No `setTimeout` now: the next exchange that starts arms a timer.
+  }
 }
 export class ClerkFetchExchange {
   static start(ms, text, urlEnd, methodEnd, headEnd, bytes, cap, wake, slot) {
@@ -183,7 +190,15 @@ export class ClerkFetchExchange {
       this.link();
       // A timer that should have fired long ago was lost (a Worker's
       // request ended with it): arm a new one.
-      if (this.at < armedAt || armedAt + 100 < start) arm(first.at);
+      if (this.at < armedAt || armedAt + 100 < start) {
+        try {
+          arm(first.at);
+        } catch (error) {
+          // No timer (a host without `setTimeout`): nothing is sent.
+          this.unlink();
+          throw error;
+        }
+      }
     }
     this.answered = false;
     this.state = 0;

@@ -149,6 +149,26 @@ test("deadlines of calls in flight together fire each on time; an aborted signal
   for (const token of tokens) assert.match(token.id, /^sit_/);
 });
 
+test("a deadline the shared timer cannot be armed for (no setTimeout): not sent, and later calls fine", async () => {
+  await reset(mock);
+  const saved = globalThis.setTimeout;
+  let error;
+  try {
+    globalThis.setTimeout = undefined;
+    // 1 ms is earlier than any timer already armed: it must arm one.
+    error = await rejection(wasm.createSignInToken(options({ timeoutMs: 1, maxRetries: 0 }), "user_no_timer"));
+  } finally {
+    globalThis.setTimeout = saved;
+  }
+  assert.equal(error.kind, "transport");
+  // What the host threw, known not sent (kind `connect`, so it may be retried).
+  assert.equal(error.transportKind, "connect");
+  assert.match(error.message, /before the request was sent/);
+  assert.equal((await journal(mock)).length, 0);
+  const token = await wasm.createSignInToken(options({ timeoutMs: 2000 }), "user_timer_back");
+  assert.match(token.id, /^sit_/);
+});
+
 test("the body cap refuses a large answer", async () => {
   const big = createServer((req, res) => {
     res.writeHead(200, { "content-type": "application/json" });
