@@ -375,7 +375,7 @@ thread_local! {
     static BROWSER_WINDOW: bool = is_browser_window();
 }
 
-/// What [`Exchange::send`] takes of a request: one string (one crossing,
+/// What [`Exchange::start`] takes of a request: one string (one crossing,
 /// one decode) holding the url, the method, the headers (`name\nvalue\n`
 /// for each: neither can hold a line feed, `http` refuses one in a value)
 /// and, when it is UTF-8 and the request says its `Content-Type`, the body;

@@ -7,7 +7,9 @@
 //! promise is handed to a small JavaScript class ([`Settle`]) with a slot
 //! number and the one `wake` function of this module instance; when the
 //! promise settles, the class keeps the outcome and calls `wake(slot)`, which
-//! wakes the task waiting on that slot.
+//! wakes the task waiting on that slot. The exchange (`js.rs`) takes a
+//! [`Slot`] and the `wake` function itself and calls `wake(slot)` when its
+//! answer is in, so a request awaits no promise at all.
 
 use std::cell::RefCell;
 use std::task::{Poll, Waker};
