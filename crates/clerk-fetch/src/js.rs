@@ -1,6 +1,7 @@
 //! The JavaScript side (wasm32-unknown-unknown only): the global `fetch`,
 //! the abort deadline, the capped body read, `setTimeout`.
 
+use std::cell::RefCell;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -86,14 +87,16 @@ fn thrown(value: &JsValue, secrets: &[String]) -> Thrown {
 // header, per promise and per body chunk. It only moves bytes: which
 // answers are refused, and the body cap, stay in Rust and clerk-core.
 //
+// - `context(wake)` is made once per module instance: it holds the `wake`
+//   function and the url, method and headers array of the instance's last
+//   request, which the next request with the same ones reuses (Rust sends
+//   them only when they change: see [`Outgoing`]).
 // - `start` makes the exchange: its `AbortController` (one a finished
 //   exchange gave back, or a new one), its deadline when `ms >= 0` (in the
 //   list the one shared timer watches), then the global `fetch`, called
-//   synchronously with the request (one string, see [`Outgoing`]; the
-//   headers array is kept for the next request with the same headers),
-//   `redirect: "manual"` and the signal. A throw there is the host refusing
-//   the request: nothing was sent (the timer is cleared first). `undefined`
-//   when there is no global `fetch`.
+//   synchronously with the request, `redirect: "manual"` and the signal. A
+//   throw there is the host refusing the request: nothing was sent (the
+//   timer is cleared first). `undefined` when there is no global `fetch`.
 // - When the head is in (`answered`) it keeps the status (left 0 for a
 //   redirect the host hides) and the headers as one string (`name\nvalue\n`,
 //   repeated: neither can hold a line feed), and the body: read whole with
@@ -113,8 +116,6 @@ fn thrown(value: &JsValue, secrets: &[String]) -> Thrown {
 //   and its body stream stop. A controller that never aborted goes back for
 //   another exchange.
 #[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
-let lastHead = null;
-let lastHeaders = null;
 const encoder = new TextEncoder();
 const now = typeof performance === "object" ? () => performance.now() : () => Date.now();
 // AbortControllers whose exchange finished without aborting, for the next
@@ -159,12 +160,23 @@ function expire() {
   }
 }
 export class ClerkFetchExchange {
-  static start(ms, text, urlEnd, methodEnd, headEnd, bytes, cap, wake, slot) {
+  static context(wake) {
+    return { wake, url: "", method: "", headers: [] };
+  }
+  static start(ms, text, urlEnd, methodEnd, headEnd, bytes, cap, context, slot) {
     const fetch = globalThis.fetch;
     if (typeof fetch !== "function") return undefined;
+    if (headEnd !== 0) {
+      const headers = [];
+      const parts = text.slice(methodEnd, headEnd).split("\n");
+      for (let i = 0; i + 1 < parts.length; i += 2) headers.push([parts[i], parts[i + 1]]);
+      context.url = text.slice(0, urlEnd);
+      context.method = text.slice(urlEnd, methodEnd);
+      context.headers = headers;
+    }
     const exchange = new ClerkFetchExchange(ms);
     try {
-      exchange.send(fetch, text, urlEnd, methodEnd, headEnd, bytes, cap, wake, slot);
+      exchange.send(fetch, context, headEnd < text.length ? text.slice(headEnd) : undefined, bytes, cap, slot);
     } catch (error) {
       exchange.close(false);
       throw error;
@@ -229,25 +241,17 @@ export class ClerkFetchExchange {
     this.next = null;
     this.linked = false;
   }
-  send(fetch, text, urlEnd, methodEnd, headEnd, bytes, cap, wake, slot) {
-    const head = text.slice(methodEnd, headEnd);
-    let headers = lastHeaders;
-    if (head !== lastHead) {
-      headers = [];
-      const parts = head.split("\n");
-      for (let i = 0; i + 1 < parts.length; i += 2) headers.push([parts[i], parts[i + 1]]);
-      lastHead = head;
-      lastHeaders = headers;
-    }
-    const init = { method: text.slice(urlEnd, methodEnd), headers, redirect: "manual", signal: this.controller.signal };
+  send(fetch, context, textBody, bytes, cap, slot) {
+    const wake = context.wake;
+    const init = { method: context.method, headers: context.headers, redirect: "manual", signal: this.controller.signal };
     if (bytes !== undefined) init.body = bytes;
-    else if (headEnd < text.length) init.body = text.slice(headEnd);
+    else if (textBody !== undefined) init.body = textBody;
     const failed = (error) => {
       this.error = error;
       this.state = 2;
       wake(slot);
     };
-    fetch.call(globalThis, text.slice(0, urlEnd), init).then((response) => {
+    fetch.call(globalThis, context.url, init).then((response) => {
       this.answered = true;
       if (response.type === "opaqueredirect") return this.done(4, wake, slot);
       this.status = response.status;
@@ -303,6 +307,9 @@ extern "C" {
     #[wasm_bindgen(js_name = ClerkFetchExchange)]
     type Exchange;
 
+    #[wasm_bindgen(static_method_of = Exchange, js_class = ClerkFetchExchange)]
+    fn context(wake: &Function) -> JsValue;
+
     #[wasm_bindgen(static_method_of = Exchange, js_class = ClerkFetchExchange, catch)]
     #[allow(clippy::too_many_arguments)]
     fn start(
@@ -313,7 +320,7 @@ extern "C" {
         head_end: u32,
         bytes: Option<Uint8Array>,
         cap: f64,
-        wake: &Function,
+        context: &JsValue,
         slot: u32,
     ) -> Result<Option<Exchange>, JsValue>;
 
@@ -373,6 +380,12 @@ impl Drop for Guard {
 thread_local! {
     /// Whether this global scope is a browser window: it does not change.
     static BROWSER_WINDOW: bool = is_browser_window();
+    /// This module instance's exchange context (`ClerkFetchExchange.context`).
+    static CONTEXT: JsValue = Slot::with_wake(Exchange::context);
+    /// The url, method and headers (the text before the body, see
+    /// [`Outgoing`]) that CONTEXT holds; empty when it may hold none or
+    /// others.
+    static SENT_HEAD: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
 /// What [`Exchange::start`] takes of a request: one string (one crossing,
@@ -382,18 +395,22 @@ thread_local! {
 /// the offsets where the first three end (the text before the body is
 /// ASCII, so byte offsets are JavaScript's string offsets too); and the body
 /// as bytes otherwise (`fetch` gives a string body a `text/plain` type when
-/// none is set).
+/// none is set). When the url, method and headers are those the context
+/// already holds (a client sends the same ones on every create), the text is
+/// the body alone and every offset 0: nothing to decode, split or compare in
+/// JavaScript. `head` is the text before the body when it is sent, for
+/// [`SENT_HEAD`] once `start` took it.
 struct Outgoing {
     text: String,
     url_end: u32,
     method_end: u32,
     head_end: u32,
     bytes: Option<Uint8Array>,
+    head: Option<String>,
 }
 
 #[inline(never)]
 fn outgoing(request: &HttpRequest) -> Result<Outgoing, SendError> {
-    use std::fmt::Write as _;
     let body = request.body();
     let text_body = request
         .headers()
@@ -402,22 +419,28 @@ fn outgoing(request: &HttpRequest) -> Result<Outgoing, SendError> {
         .flatten();
     let mut text = String::with_capacity(256 + text_body.map_or(0, str::len));
     let uri = request.uri();
-    match (uri.scheme_str(), uri.authority()) {
-        (Some(scheme), Some(authority)) => {
-            text.push_str(scheme);
-            text.push_str("://");
-            text.push_str(authority.as_str());
-            text.push_str(uri.path_and_query().map_or("/", |p| p.as_str()));
-        }
-        _ => {
-            let _ = write!(text, "{uri}");
-        }
-    }
-    let url_end = text.len();
+    // `check_request` refused a URI without both before this.
+    let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+        return Err(SendError::invalid_request(
+            "the request URI is not absolute",
+        ));
+    };
+    text.push_str(scheme);
+    text.push_str("://");
+    text.push_str(authority.as_str());
+    text.push_str(uri.path_and_query().map_or("/", |p| p.as_str()));
+    let mut url_end = text.len();
     text.push_str(request.method().as_str());
-    let method_end = text.len();
+    let mut method_end = text.len();
     policy::push_headers(request.headers(), &mut text)?;
-    let head_end = text.len();
+    let mut head_end = text.len();
+    let head = if SENT_HEAD.with(|sent| *sent.borrow() == text) {
+        text.clear();
+        (url_end, method_end, head_end) = (0, 0, 0);
+        None
+    } else {
+        Some(text.clone())
+    };
     let bytes = match text_body {
         Some(body) => {
             text.push_str(body);
@@ -434,6 +457,7 @@ fn outgoing(request: &HttpRequest) -> Result<Outgoing, SendError> {
         head_end: offset(head_end)?,
         text,
         bytes,
+        head,
     })
 }
 
@@ -460,7 +484,7 @@ fn response_head(exchange: &Exchange) -> Result<(HttpResponse, Bytes), SendError
     let buffer = Bytes::from(buffer);
     let head = std::str::from_utf8(&buffer[..head_len])
         .map_err(|_| invalid("the response headers are not valid UTF-8"))?;
-    let body_len = bound.saturating_sub(3 * head.encode_utf16().count());
+    let body_len = bound.saturating_sub(3 * policy::utf16_len(head));
     let body = buffer.slice(head_len..(head_len + body_len).min(bound));
     // Built in place: `http::response::Builder` moves the whole head on
     // every header it adds.
@@ -472,12 +496,12 @@ fn response_head(exchange: &Exchange) -> Result<(HttpResponse, Bytes), SendError
     headers
         .try_reserve(head.bytes().filter(|&b| b == b'\n').count() / 2)
         .map_err(too_many)?;
-    let mut lines = head.split('\n');
+    let mut lines = head.as_bytes().split(|&b| b == b'\n');
     while let (Some(name), Some(value)) = (lines.next(), lines.next()) {
-        let name = http::HeaderName::from_bytes(name.as_bytes())
+        let name = http::HeaderName::from_bytes(name)
             .map_err(|_| invalid("a response header name is not a valid HTTP token"))?;
         // A view of the buffer, not a copy.
-        let value = http::HeaderValue::from_maybe_shared(buffer.slice_ref(value.as_bytes()))
+        let value = http::HeaderValue::from_maybe_shared(buffer.slice_ref(value))
             .map_err(|_| invalid("a response header value is not a valid HTTP value"))?;
         headers.try_append(name, value).map_err(too_many)?;
     }
@@ -519,7 +543,7 @@ pub(crate) async fn send(
     let limit = transport.limits.max_body_bytes;
     let slot = Slot::take();
     // `usize` caps fit an `f64` for any real limit.
-    let exchange = Slot::with_wake(|wake| {
+    let started = CONTEXT.with(|context| {
         Exchange::start(
             deadline.map_or(-1.0, millis),
             &out.text,
@@ -528,12 +552,23 @@ pub(crate) async fn send(
             out.head_end,
             out.bytes,
             limit as f64,
-            wake,
+            context,
             slot.number(),
         )
-    })
-    .map_err(|v| refused(&v, &request))?
-    .ok_or_else(no_fetch)?;
+    });
+    // What the context holds now: this request's head once `start` took it;
+    // after a refusal, maybe this one and maybe the one before, so none.
+    SENT_HEAD.with(|sent| {
+        let mut sent = sent.borrow_mut();
+        match (&started, out.head) {
+            (Ok(Some(_)), Some(head)) => *sent = head,
+            (Ok(Some(_)), None) => {}
+            _ => sent.clear(),
+        }
+    });
+    let exchange = started
+        .map_err(|v| refused(&v, &request))?
+        .ok_or_else(no_fetch)?;
     drop(out.text);
     let mut guard = Guard {
         exchange,

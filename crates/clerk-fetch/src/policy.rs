@@ -1,5 +1,6 @@
 //! What `fetch` needs of a request beyond clerk-core's check: the headers
-//! as strings, and the secrets its error messages must never show. No
+//! as strings, and the secrets its error messages must never show; and the
+//! length JavaScript gives a string the answer's headers came in. No
 //! JavaScript here, so they are tested on every target.
 
 use clerk_core::SendError;
@@ -46,6 +47,19 @@ pub(crate) fn secrets_of(headers: &http::HeaderMap) -> Vec<String> {
     out
 }
 
+/// How many UTF-16 units (JavaScript's `length`) `text` has: one per UTF-8
+/// sequence, two for a 4-byte one. Counted from lead and continuation bytes,
+/// without decoding.
+#[cfg_attr(
+    not(all(target_arch = "wasm32", target_os = "unknown")),
+    allow(dead_code)
+)]
+pub(crate) fn utf16_len(text: &str) -> usize {
+    text.bytes()
+        .map(|b| usize::from(b & 0xc0 != 0x80) + usize::from(b >= 0xf0))
+        .sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,6 +80,24 @@ mod tests {
             push_headers(&headers, &mut String::new()).map_err(|e| e.kind()),
             Err(clerk_core::TransportErrorKind::InvalidRequest)
         );
+    }
+
+    #[test]
+    fn utf16_len_is_javascripts_length() {
+        for text in [
+            "",
+            "content-type\napplication/json\n",
+            "caf\u{e9}",
+            "\u{20ac}1",
+            "\u{1f600}x\u{10ffff}",
+        ] {
+            assert_eq!(utf16_len(text), text.encode_utf16().count(), "{text:?}");
+        }
+        // Scalar values across the whole range (every 97th), one at a time.
+        for c in ('\0'..=char::MAX).step_by(97) {
+            let text = c.to_string();
+            assert_eq!(utf16_len(&text), c.len_utf16(), "{c:?}");
+        }
     }
 
     #[test]

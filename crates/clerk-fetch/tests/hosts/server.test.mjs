@@ -81,6 +81,52 @@ test("one SignInTokens client serves many calls, in flight together", async () =
   });
 });
 
+test("clients with their own url and key, alternating in one module, each send their own", async () => {
+  // The module sends a request's url, method and headers to JavaScript only
+  // when they differ from its last request's: two clients taking turns must
+  // each still reach their own server with their own key.
+  await reset(mock);
+  const seen = [];
+  const other = createServer((request, response) => {
+    seen.push([request.method, request.url, request.headers.authorization]);
+    response.writeHead(404, { "content-type": "application/json" });
+    response.end(JSON.stringify({ errors: [{ message: "not here", long_message: "not here", code: "other_server" }] }));
+  });
+  other.listen(0, "127.0.0.1");
+  await once(other, "listening");
+  const otherKey = "sk_test_SENTINEL_other_server";
+  const ours = new wasm.SignInTokens(options());
+  const theirs = new wasm.SignInTokens({ secretKey: otherKey, apiUrl: `http://127.0.0.1:${other.address().port}/v1` });
+  const ids = [];
+  try {
+    for (let i = 0; i < 3; i++) {
+      const token = await ours.createSignInToken(`user_turn_${i}`);
+      assert.equal(token.userId, `user_turn_${i}`);
+      ids.push(token.id);
+      const error = await rejection(theirs.createSignInToken(`user_turn_${i}`));
+      assert.equal(error.code, "other_server");
+      assert.equal((await rejection(theirs.revokeSignInToken(token.id))).code, "other_server");
+      assert.equal((await ours.revokeSignInToken(token.id)).status, "revoked");
+    }
+  } finally {
+    other.close();
+  }
+  assert.deepEqual(
+    seen,
+    ids.flatMap((id) => [
+      ["POST", "/v1/sign_in_tokens", `Bearer ${otherKey}`],
+      ["POST", `/v1/sign_in_tokens/${id}/revoke`, `Bearer ${otherKey}`],
+    ]),
+  );
+  assert.deepEqual(
+    (await journal(mock)).map((r) => [r.path, r.status]),
+    ids.flatMap((id) => [
+      ["/v1/sign_in_tokens", 200],
+      [`/v1/sign_in_tokens/${id}/revoke`, 200],
+    ]),
+  );
+});
+
 test("a revoke whose answer was cut off is done by that attempt", async () => {
   await reset(mock);
   const tokens = new wasm.SignInTokens(options({ maxRetries: 2 }));
