@@ -17,8 +17,9 @@
 # and warming up cancel out. Node and Deno run V8 --single-threaded (its
 # helper threads would otherwise be counted in whatever order they ran);
 # every thread of the host counts (Deno's fetch runs on its own). Bun is not
-# here: its fetch dies under valgrind on an instruction valgrind does not
-# know (SIGILL), so Bun has run.sh's figures only. Prints a table; results
+# here: its fetch dies under valgrind (SIGILL on `pcmpestri` with mode 0x04
+# in its HTTP client, which valgrind 3.19's VEX does not decode; Bun's
+# "baseline" build dies the same way), so Bun has run.sh's figures only. Prints a table; results
 # in target/clerk-fetch-bench/instructions.txt. INSTR_PKG counts an earlier
 # build of the module (a copy of target/wasm-fetch/pkg) instead of this
 # tree's.

@@ -15,8 +15,10 @@
 # target/clerk-fetch-bench/results.jsonl; summarize.mjs prints the table.
 #
 # BENCH_ROUNDS (default 7), BENCH_CALLS (1 in flight, default 2000),
-# BENCH_CALLS_64 (64 in flight, default 20000), BENCH_INSTANTIATE (5),
-# BENCH_HOSTS ("node deno bun").
+# BENCH_CALLS_64 (64 in flight, default 20000), BENCH_WARMUP (calls per
+# contender before the first round, default 20000: the hosts recompile the
+# module's hot functions in their optimizing tier only after thousands of
+# calls), BENCH_INSTANTIATE (5), BENCH_HOSTS ("node deno bun").
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 ROOT=$PWD
@@ -29,7 +31,7 @@ case "${1:-}" in
   *) echo "usage: run.sh [--smoke]" >&2; exit 2 ;;
 esac
 if $smoke; then
-  export BENCH_ROUNDS=1 BENCH_CALLS=50 BENCH_CALLS_64=300 BENCH_INSTANTIATE=1
+  export BENCH_ROUNDS=1 BENCH_CALLS=50 BENCH_CALLS_64=300 BENCH_INSTANTIATE=1 BENCH_WARMUP=50
   profile=dev
 else
   export BENCH_ROUNDS=${BENCH_ROUNDS:-7} BENCH_CALLS=${BENCH_CALLS:-2000}

@@ -73,6 +73,15 @@ test("one SignInTokens client serves many calls, in flight together", async () =
   const revoked = await Promise.all(created.map((t) => tokens.revokeSignInToken(t.id)));
   assert.deepEqual(revoked.map((t) => t.status), Array(8).fill("revoked"));
   assert.equal((await journal(mock)).length, 16);
+  // Strings outside ASCII (two- and four-byte UTF-8, a surrogate pair in
+  // JavaScript) come back whole: the token's strings cross as one and are cut
+  // at UTF-16 offsets.
+  const wide = "user_caf\u00e9_\u{1F600}_end";
+  const token = await tokens.createSignInToken(wide);
+  assert.equal(token.userId, wide);
+  assert.equal(token.status, "pending");
+  assert.match(token.url, /^https:\/\/accounts\.mock\.clerk\.invalid\//);
+  assert.equal((await tokens.revokeSignInToken(token.id)).userId, wide);
   // Bad options throw at construction, typed.
   assert.throws(() => new wasm.SignInTokens({ apiUrl: mock.baseUrl }), (error) => {
     assert.equal(error.kind, "config");
