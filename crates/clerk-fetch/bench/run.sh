@@ -3,6 +3,7 @@
 #
 #   bash crates/clerk-fetch/bench/run.sh           # BENCHMARKS.md's figures (~10 min)
 #   bash crates/clerk-fetch/bench/run.sh --smoke   # every host and contender once, small (CI)
+#   bash crates/clerk-fetch/bench/run.sh --threads # CPU per call by host thread (threads.mjs, Linux)
 #
 # examples/wasm-fetch's module (built by tests/size.sh, the module the host
 # tests run) against @clerk/backend (pinned in bench/package.json) and plain
@@ -25,10 +26,12 @@ ROOT=$PWD
 OUT=$ROOT/target/clerk-fetch-bench
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 smoke=false
+script=bench.mjs
 case "${1:-}" in
   --smoke) smoke=true ;;
+  --threads) script=threads.mjs ;;
   "") ;;
-  *) echo "usage: run.sh [--smoke]" >&2; exit 2 ;;
+  *) echo "usage: run.sh [--smoke|--threads]" >&2; exit 2 ;;
 esac
 if $smoke; then
   export BENCH_ROUNDS=1 BENCH_CALLS=50 BENCH_CALLS_64=300 BENCH_INSTANTIATE=1 BENCH_WARMUP=50
@@ -67,15 +70,23 @@ export BENCH_PKG=$ROOT/target/wasm-fetch/pkg
 
 for host in $HOSTS; do
   case $host in
-    node) run=(node "$BENCH_DIR/bench.mjs") ;;
-    deno) run=("$DENO" run -A "$BENCH_DIR/bench.mjs") ;;
-    bun) run=("$BUN" "$BENCH_DIR/bench.mjs") ;;
+    node) run=(node "$BENCH_DIR/$script") ;;
+    deno) run=("$DENO" run -A "$BENCH_DIR/$script") ;;
+    bun) run=("$BUN" "$BENCH_DIR/$script") ;;
     *) echo "run.sh: unknown host $host" >&2; exit 2 ;;
   esac
   echo "== $host"
+  if [ "$script" = threads.mjs ]; then
+    for in_flight in 1 64; do
+      BENCH_IN_FLIGHT=$in_flight "${core1[@]}" "${run[@]}"
+    done
+    continue
+  fi
   for _ in $(seq "$BENCH_INSTANTIATE"); do
     BENCH_HOST=$host BENCH_MODE=instantiate "${core1[@]}" "${run[@]}" >>"$OUT/results.jsonl"
   done
   BENCH_HOST=$host "${core1[@]}" "${run[@]}" | tee -a "$OUT/results.jsonl" | awk 'END { print NR " batches" }'
 done
-node "$BENCH_DIR/summarize.mjs" "$OUT/results.jsonl"
+if [ "$script" = bench.mjs ]; then
+  node "$BENCH_DIR/summarize.mjs" "$OUT/results.jsonl"
+fi
