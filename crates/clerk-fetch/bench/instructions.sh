@@ -5,17 +5,18 @@
 #   bash crates/clerk-fetch/bench/instructions.sh    # ~15 min on 2 cores
 #
 # Calls/s and CPU time (run.sh) move by a third between runs on a shared
-# machine; instructions counted by callgrind move much less (@clerk/backend
-# and plain fetch agree within about 2% from run to run; the module's count
-# in Deno moved by up to 20% between runs, Node's less: quote more than one
-# run). For each host (Node, Deno; INSTR_HOSTS), load (1 and 64 in flight;
+# machine; instructions counted by callgrind move much less (with the
+# predictable GC schedule below, two runs of one build agreed within 2.3% in
+# Node and 4.6% in Deno; quote more than one run). For each host (Node, Deno; INSTR_HOSTS), load (1 and 64 in flight;
 # INSTR_LOADS) and contender (module, sdk, fetch: bench.mjs's;
 # INSTR_CONTENDERS), the host process runs under `valgrind --tool=callgrind`
 # twice, with INSTR_N1 and INSTR_N2 calls (default 500 and 1500) after the
 # same 1000 warm-up calls, against the release mock on core 0 (not under
 # valgrind). Per call = (Ir(N2) - Ir(N1)) / (N2 - N1): start-up, compiling
 # and warming up cancel out. Node and Deno run V8 --single-threaded (its
-# helper threads would otherwise be counted in whatever order they ran);
+# helper threads would otherwise be counted in whatever order they ran) and
+# --predictable-gc-schedule (without it a garbage collection that falls in
+# one of the two runs and not the other moved Deno's module count by 37%);
 # every thread of the host counts (Deno's fetch runs on its own). Bun is not
 # here: its fetch dies under valgrind (SIGILL on `pcmpestri` with mode 0x04
 # in its HTTP client, which valgrind 3.19's VEX does not decode; Bun's
@@ -58,8 +59,8 @@ export BENCH_MODE=calls BENCH_WARMUP=1000 BENCH_TIMEOUT_MS=600000
 count() {
   local run
   case $1 in
-    node) run=(node --single-threaded "$BENCH_DIR/bench.mjs") ;;
-    deno) run=("$DENO" run -A --v8-flags=--single-threaded "$BENCH_DIR/bench.mjs") ;;
+    node) run=(node --single-threaded --predictable-gc-schedule "$BENCH_DIR/bench.mjs") ;;
+    deno) run=("$DENO" run -A --v8-flags=--single-threaded,--predictable-gc-schedule "$BENCH_DIR/bench.mjs") ;;
     *) echo "instructions.sh: unknown host $1" >&2; exit 2 ;;
   esac
   local file
