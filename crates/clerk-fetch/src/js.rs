@@ -434,13 +434,14 @@ fn outgoing(request: &HttpRequest) -> Result<Outgoing, SendError> {
     let mut method_end = text.len();
     policy::push_headers(request.headers(), &mut text)?;
     let mut head_end = text.len();
-    let head = if SENT_HEAD.with(|sent| *sent.borrow() == text) {
-        text.clear();
-        (url_end, method_end, head_end) = (0, 0, 0);
-        None
-    } else {
-        Some(text.clone())
-    };
+    let head =
+        if SENT_HEAD.with(|sent| policy::same_bytes(sent.borrow().as_bytes(), text.as_bytes())) {
+            text.clear();
+            (url_end, method_end, head_end) = (0, 0, 0);
+            None
+        } else {
+            Some(text.clone())
+        };
     let bytes = match text_body {
         Some(body) => {
             text.push_str(body);

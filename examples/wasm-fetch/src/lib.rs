@@ -243,12 +243,16 @@ fn to_js(view: &TokenView<'_>) -> JsValue {
     let mut units = 0usize;
     let mut push = |part: &str| {
         text.push_str(part);
-        // JavaScript's length (UTF-16 units): one per UTF-8 sequence, two
+        // JavaScript's length (UTF-16 units): the length of ASCII text
+        // (checked a word at a time); otherwise one per UTF-8 sequence, two
         // for a 4-byte one, counted from the bytes without decoding.
-        units += part
-            .bytes()
-            .map(|b| usize::from(b & 0xc0 != 0x80) + usize::from(b >= 0xf0))
-            .sum::<usize>();
+        if part.is_ascii() {
+            units += part.len();
+        } else {
+            for &b in part.as_bytes() {
+                units += usize::from(b & 0xc0 != 0x80) + usize::from(b >= 0xf0);
+            }
+        }
         units as f64
     };
     let id_end = push(view.id);
