@@ -21,6 +21,7 @@
 import { readFileSync } from "node:fs";
 import process from "node:process";
 import { createClerkClient } from "@clerk/backend";
+import { run } from "./lanes.mjs";
 
 const env = process.env;
 const HOST = env.BENCH_HOST ?? "node";
@@ -81,18 +82,6 @@ const contenders = {
   },
 };
 const names = Object.keys(contenders);
-
-/** `calls` calls of `call`, `inFlight` at a time. */
-async function run(call, calls, inFlight) {
-  let next = 0;
-  const worker = async () => {
-    while (next < calls) {
-      next++;
-      await call();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(inFlight, calls) }, worker));
-}
 
 /** One timed batch: calls/s and CPU µs per call. */
 async function measure(call, calls, inFlight) {

@@ -19,6 +19,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
+import { isToken, run as runLanes } from "./lanes.mjs";
 
 const PKGS = (process.env.BENCH_PKG ?? "").split(",").filter(Boolean).map((pkg) => resolve(pkg));
 const N = Number(process.env.BENCH_CALLS ?? 20000);
@@ -56,18 +57,7 @@ Object.assign(contenders, {
 });
 const only = process.env.BENCH_ONLY;
 if (only) for (const name in contenders) if (name !== only) delete contenders[name];
-// `calls` calls, IN_FLIGHT at a time; each answer is checked.
-async function run(call, calls) {
-  let started = 0;
-  const lane = async () => {
-    while (started < calls) {
-      started++;
-      const token = await call();
-      if (!String(token.id).startsWith("sit_")) throw new Error(`not a token: ${JSON.stringify(token)}`);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, calls) }, lane));
-}
+const run = (call, calls) => runLanes(call, calls, IN_FLIGHT, isToken);
 const names = Object.keys(contenders);
 for (const name of names) await run(contenders[name], WARMUP);
 const results = {};

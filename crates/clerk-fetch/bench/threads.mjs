@@ -18,6 +18,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import process from "node:process";
 import { createClerkClient } from "@clerk/backend";
+import { isToken, run as runLanes } from "./lanes.mjs";
 
 const env = process.env;
 const API = env.BENCH_API;
@@ -95,17 +96,7 @@ function ticks() {
   return out;
 }
 
-async function run(call, calls) {
-  let next = 0;
-  const worker = async () => {
-    while (next < calls) {
-      next++;
-      const token = await call();
-      if (typeof token?.id !== "string" || !token.id.startsWith("sit_")) throw new Error("not a sign-in token");
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, calls) }, worker));
-}
+const run = (call, calls) => runLanes(call, calls, IN_FLIGHT, isToken);
 
 for (const name of names) await run(contenders[name], WARMUP);
 const total = {};
